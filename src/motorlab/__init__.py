@@ -1,1 +1,51 @@
+"""motorlab: how recurrent networks learn robust motor policies.
+
+The public API, re-exported from private modules. See README.md for a tour.
+"""
+
 from ._version import __version__ as __version__
+
+from ._plant import AbstractPlant as AbstractPlant, PointMass as PointMass
+from ._fields import (
+    AbstractField as AbstractField,
+    ConstantField as ConstantField,
+    CurlField as CurlField,
+    evaluation_fields as evaluation_fields,
+    training_fields as training_fields,
+)
+from ._channels import FeedbackChannel as FeedbackChannel, MotorNoise as MotorNoise
+from ._controllers import (
+    GRUController as GRUController,
+    input_names as input_names,
+    network_input as network_input,
+)
+from ._tasks import (
+    Trials as Trials,
+    centre_out as centre_out,
+    random_reaches as random_reaches,
+    steady_state_grid as steady_state_grid,
+)
+from ._methods import METHODS as METHODS, sample_context_trials as sample_context_trials
+from ._loss import LossWeights as LossWeights, loss_terms as loss_terms, position_discount as position_discount
+from ._rollout import (
+    Environment as Environment,
+    Interventions as Interventions,
+    Trajectory as Trajectory,
+    simulate as simulate,
+    simulate_trials as simulate_trials,
+)
+from ._setup import (
+    make_ensemble as make_ensemble,
+    make_environment as make_environment,
+    make_keys as make_keys,
+    replicate as replicate,
+)
+from ._training import (
+    TrainingDiverged as TrainingDiverged,
+    TrainResult as TrainResult,
+    save_iterations as save_iterations,
+    train_ensemble as train_ensemble,
+)
+from ._io import load_model_file as load_model_file, read_header as read_header, save_model_file as save_model_file
+from ._evaluate import Evaluated as Evaluated, evaluate as evaluate
+from ._states import read_table as read_table, write_table as write_table

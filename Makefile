@@ -1,0 +1,48 @@
+# motorlab: two commands on a fresh machine.
+#   make demo   set everything up, then run the whole study on the tiny demo config (minutes on 2 cores)
+#   make test   set everything up, then run the test suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.motorlab-installed
+CORES ?= all
+
+.PHONY: setup chromium demo test bench lint clean-venv
+
+setup: $(STAMP) chromium
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), f"motorlab needs Python >= 3.11, found {sys.version.split()[0]} ($(PYTHON)); set PYTHON=python3.11 or newer"'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+# Static figure export (kaleido) needs a Chromium browser; HTML figures do not.
+chromium:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+		true; \
+	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian's chromium for static (PNG) figure export..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "NOTE: no Chromium found. PNG export will be skipped (HTML still written)."; \
+		echo "      Install it with: sudo apt-get install chromium   (or any Chrome/Chromium on PATH)"; \
+	fi
+
+demo: setup
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/demo.yaml results/part1/all results/part2/all
+
+test: setup
+	$(VENV)/bin/pytest -q
+
+bench: setup
+	$(PY) bench/train_throughput.py --iters 20 --replicates 1
+	$(PY) bench/train_throughput.py --iters 20 --replicates 5
+
+lint: setup
+	$(VENV)/bin/snakemake --lint --configfile config/demo.yaml
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,117 @@
+"""Closed-loop simulation: one `lax.scan` over time for a trial, vmapped over trials.
+
+Per-step stage order (SPEC §1.3): feedback channel → network → motor noise → plant (with the
+disturbance force added at the start of the mechanics step).
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+
+from ._channels import FeedbackChannel, MotorNoise
+from ._controllers import GRUController, network_input
+from ._fields import AbstractField
+from ._plant import AbstractPlant
+from ._types import Array, Float, Key, Vec2
+
+
+class Environment(eqx.Module):
+    """Everything outside the network: plant, feedback channel, motor noise, trial length."""
+
+    plant: AbstractPlant
+    feedback: FeedbackChannel
+    motor: MotorNoise
+    n_steps: int = eqx.field(static=True)
+
+    def __check_init__(self):
+        if not (isinstance(self.n_steps, int) and self.n_steps >= 2):
+            raise ValueError(f"n_steps must be an integer >= 2, got {self.n_steps!r}")
+
+
+class Interventions(eqx.Module):
+    """Optional per-step additions, each of shape (K, ·) with K = n_steps − 1 control steps.
+
+    Attributes:
+        feedback: (K, 4) added to the sensed [pos, vel] after the delay, before noise (impulses).
+        hidden: (K, H) added to the hidden state before the recurrent update (unit stimulation).
+        force: (K, 2) added to the efferent output after motor noise (plant force impulses).
+    """
+
+    feedback: Float[Array, "k 4"] | None = None
+    hidden: Float[Array, "k h"] | None = None
+    force: Float[Array, "k 2"] | None = None
+
+
+class Trajectory(eqx.Module):
+    """States of one trial (or a batch, with leading axes), t = 0 … n_steps − 1.
+
+    Entry 0 is the initial state, with zero force and zero hidden state; entry k ≥ 1 is the state
+    after control step k with the force and hidden state that produced it.
+    """
+
+    pos: Float[Array, "t 2"]
+    vel: Float[Array, "t 2"]
+    force: Float[Array, "t 2"]
+    hidden: Float[Array, "t h"] | None
+
+
+def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec2,
+             field: AbstractField, context: Float[Array, " c"], key: Key,
+             interventions: Interventions | None = None, *, keep_hidden: bool = True) -> Trajectory:
+    """Run one trial from rest at `start` towards `goal`.
+
+    Arguments:
+        controller: the network (single replicate).
+        env: plant, channels and trial length.
+        start, goal: positions (2,).
+        field: disturbance for this trial (unbatched).
+        context: context inputs (c,), empty in part 1.
+        key: PRNG key for feedback and motor noise.
+        interventions: optional per-step perturbations.
+        keep_hidden: whether to return hidden states (memory: T × H floats per trial).
+
+    Returns:
+        The trial's `Trajectory`.
+    """
+    state0 = jnp.concatenate([start, jnp.zeros(2)])
+    target_vel = jnp.zeros(2)
+    h0 = controller.init_hidden()
+    n_ctrl = env.n_steps - 1
+    iv = interventions if interventions is not None else Interventions()
+    xs = (jr.split(key, n_ctrl), iv.feedback, iv.hidden, iv.force)
+
+    def step(carry, x):
+        state, h, queue = carry
+        k, fb_off, h_off, f_off = x
+        k_fb, k_motor = jr.split(k)
+        queue, obs = env.feedback(queue, state, k_fb, fb_off)
+        inputs = network_input(goal, target_vel, obs[:2], obs[2:], context)
+        if h_off is not None:
+            h = h + h_off
+        h, out = controller(inputs, h)
+        u = env.motor(out, k_motor)
+        if f_off is not None:
+            u = u + f_off
+        state = env.plant.step(state, u + field(state))
+        return (state, h, queue), (state, u, h if keep_hidden else None)
+
+    _, (states, forces, hiddens) = jax.lax.scan(step, (state0, h0, env.feedback.init(state0)), xs)
+    states = jnp.concatenate([state0[None], states])
+    forces = jnp.concatenate([jnp.zeros((1, 2)), forces])
+    if keep_hidden:
+        hiddens = jnp.concatenate([h0[None], hiddens])
+    return Trajectory(pos=states[:, :2], vel=states[:, 2:], force=forces, hidden=hiddens)
+
+
+def simulate_trials(controller: GRUController, env: Environment, start: Float[Array, "n 2"],
+                    goal: Float[Array, "n 2"], fields: AbstractField, context: Float[Array, "n c"],
+                    keys: Key, interventions: Interventions | None = None, *,
+                    keep_hidden: bool = True) -> Trajectory:
+    """`simulate` vmapped over trials: every argument except controller and env has a leading
+    trial axis (interventions too, when given). Returns a Trajectory with leading axis n."""
+
+    def one(s, g, f, c, k, iv):
+        return simulate(controller, env, s, g, f, c, k, iv, keep_hidden=keep_hidden)
+
+    return jax.vmap(one)(start, goal, fields, context, keys, interventions)

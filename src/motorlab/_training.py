@@ -1,0 +1,226 @@
+"""Training an ensemble of replicates under vmap, with one compiled step per run.
+
+Replicates are independent: each has its own initial weights and its own trials, gradients are
+taken per replicate, and Adam is elementwise, so vmapping over replicates is equivalent to
+training them one at a time (a test checks this).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+import optax
+
+from ._controllers import GRUController
+from ._fields import training_fields
+from ._loss import loss_terms
+from ._methods import sample_context_trials
+from ._rollout import simulate_trials
+from ._selection import select_replicates
+from ._setup import Hps, make_ensemble, make_environment, make_keys, make_loss_weights, n_context
+from ._tasks import random_reaches
+
+
+class TrainingDiverged(RuntimeError):
+    """Every replicate's loss became NaN or infinite; no model is saved."""
+
+
+def save_iterations(n_batches: int) -> list[int]:
+    """Iterations whose parameters are kept: 0–9, 10–90 by 10, 100–900 by 100, … and the last.
+
+    Returns:
+        Sorted iterations < n_batches.
+    """
+    its, decade = set(), 1
+    while decade < n_batches:
+        its.update(range(0, min(10 * decade, n_batches), decade))
+        decade *= 10
+    its.add(n_batches - 1)
+    return sorted(i for i in its if 0 <= i < n_batches)
+
+
+def make_schedule(hps: Hps) -> optax.Schedule:
+    """Constant learning rate for `constant_lr_iterations`, then cosine decay to α·lr."""
+    t = hps["train"]
+    lr, n, n_const = float(t["learning_rate"]), int(t["n_batches"]), int(t["constant_lr_iterations"])
+    if n_const >= n:
+        return optax.constant_schedule(lr)
+    cosine = optax.cosine_decay_schedule(lr, decay_steps=n - n_const, alpha=float(t["cosine_alpha"]))
+    return optax.join_schedules([optax.constant_schedule(lr), cosine], boundaries=[n_const])
+
+
+def sample_batch(key, hps: Hps, batch_size: int):
+    """One replicate's training trials: (start, goal, fields, context) with leading axis batch."""
+    k_trials, k_fields = jr.split(key)
+    trials = random_reaches(k_trials, batch_size, hps["plant"]["workspace"])
+    pert = hps["pert"]
+    if n_context(hps) == 0:
+        fields, _ = training_fields(k_fields, pert["type"], float(pert["std"]), batch_size)
+        context = jnp.zeros((batch_size, 0))
+    else:
+        c = hps["context"]
+        fields, sisu = sample_context_trials(
+            k_fields, c["method"], pert["type"], float(pert["std"]), batch_size,
+            p_perturbed=float(c["p_perturbed"]), sisu_noise_std=float(c["sisu_noise_std"]))
+        context = sisu[:, None]
+    return trials.start, trials.goal, fields, context
+
+
+def make_replicate_loss(hps: Hps) -> Callable:
+    """`loss(model, key) -> (total, terms)` for one replicate on one freshly sampled batch."""
+    env = make_environment(hps)
+    weights = make_loss_weights(hps)
+    batch_size = int(hps["train"]["batch_size"])
+    readout_w, readout_v = float(hps["loss"]["readout_norm"]), float(hps["loss"]["readout_norm_value"])
+
+    def loss(model: GRUController, key):
+        k_batch, k_noise = jr.split(key)
+        start, goal, fields, context = sample_batch(k_batch, hps, batch_size)
+        traj = simulate_trials(model, env, start, goal, fields, context, jr.split(k_noise, batch_size))
+        terms = loss_terms(traj.pos, traj.vel, traj.force, traj.hidden, goal, weights)
+        if readout_w > 0:
+            norm = jnp.linalg.norm(model.readout.weight)
+            terms["readout_norm"] = readout_w * (norm - readout_v) ** 2
+        return sum(terms.values()), terms
+
+    return loss
+
+
+def _where_alive(alive, new, old):
+    """Per replicate: take `new` where alive, else keep `old` (leaves without a replicate axis: new)."""
+    n = alive.shape[0]
+
+    def pick(a, b):
+        if eqx.is_array(a) and a.ndim >= 1 and a.shape[0] == n:
+            return jnp.where(alive.reshape((n,) + (1,) * (a.ndim - 1)), a, b)
+        return a
+
+    return jax.tree.map(pick, new, old)
+
+
+@dataclass
+class TrainStep:
+    """The compiled training step of one run; `n_traces` counts how often it was traced."""
+
+    fn: Callable
+    n_traces: int = 0
+
+
+def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainStep:
+    """Build the jitted step `(ensemble, opt_state, alive, key, iteration) -> (...)`.
+
+    `iteration` must always be an int32 array (never a Python int) so the step compiles once.
+    """
+    loss = make_replicate_loss(hps)
+    grad_fn = eqx.filter_value_and_grad(loss, has_aux=True)
+    holder = TrainStep(fn=None)
+
+    @eqx.filter_jit
+    def step(ensemble, opt_state, alive, key, iteration):
+        holder.n_traces += 1  # Python side effect: runs only while tracing
+        keys = jr.split(jr.fold_in(key, iteration), alive.shape[0])
+        (total, terms), grads = eqx.filter_vmap(grad_fn)(ensemble, keys)
+        params = eqx.filter(ensemble, eqx.is_inexact_array)
+        updates, new_opt_state = optimizer.update(grads, opt_state, params)
+        new_ensemble = eqx.apply_updates(ensemble, updates)
+        grads_finite = jnp.stack([jnp.all(jnp.isfinite(g), axis=tuple(range(1, g.ndim)))
+                                  for g in jax.tree.leaves(grads)]).all(axis=0)
+        alive = alive & jnp.isfinite(total) & grads_finite
+        new_ensemble = _where_alive(alive, new_ensemble, ensemble)
+        new_opt_state = _where_alive(alive, new_opt_state, opt_state)
+        return new_ensemble, new_opt_state, alive, total, terms
+
+    holder.fn = step
+    return holder
+
+
+@dataclass
+class TrainResult:
+    """Outcome of a training run.
+
+    Attributes:
+        ensemble: the best-iteration parameters of every replicate (leading replicate axis).
+        history: loss per term and `total`, each (n_batches, n_replicates); NaN after divergence.
+        saved_iterations: iterations whose parameters were kept.
+        info: post-training selection (best iterations, included replicates, reasons, criteria).
+        n_traces: how many times the train step was traced (1 for a healthy run).
+    """
+
+    ensemble: GRUController
+    history: dict[str, np.ndarray]
+    saved_iterations: list[int]
+    info: dict
+    n_traces: int
+    snapshots: list = field(repr=False, default_factory=list)
+
+
+def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
+                   progress: bool = True) -> TrainResult:
+    """Train the replicate ensemble described by `hps`, then select the best iterations.
+
+    Arguments:
+        hps: resolved training hyperparameters (`defaults/train.yaml` layout).
+        init_ensemble: optional initial ensemble (default: built from the seed's init key).
+        progress: show a rich progress bar with the running loss.
+
+    Returns:
+        A `TrainResult`.
+
+    Raises:
+        TrainingDiverged: if every replicate's loss became non-finite.
+    """
+    t = hps["train"]
+    n_batches = int(t["n_batches"])
+    key_init, key_train, _ = make_keys(hps["seed"])
+    ensemble = make_ensemble(hps, key_init) if init_ensemble is None else init_ensemble
+    n_rep = int(hps["model"]["n_replicates"])
+    optimizer = optax.adam(make_schedule(hps))
+    opt_state = optimizer.init(eqx.filter(ensemble, eqx.is_inexact_array))
+    step = make_train_step(hps, optimizer)
+    alive = jnp.ones(n_rep, dtype=bool)
+    to_save = set(save_iterations(n_batches))
+    snapshots, saved, totals, term_hist = [], [], [], []
+
+    from ._progress import TrainingProgress
+    with TrainingProgress(n_batches, enabled=progress) as bar:
+        for it in range(n_batches):
+            if it in to_save:
+                snapshots.append(jax.device_get(eqx.filter(ensemble, eqx.is_array)))
+                saved.append(it)
+            ensemble, opt_state, alive, total, terms = step.fn(
+                ensemble, opt_state, alive, key_train, jnp.asarray(it, dtype=jnp.int32))
+            totals.append(total)
+            term_hist.append(terms)
+            if it % 25 == 0 or it == n_batches - 1:
+                alive_np = np.asarray(alive)
+                bar.update(it + 1, np.asarray(total), alive_np)
+                if not alive_np.any():
+                    break
+
+    history = {"total": np.asarray(jnp.stack(totals))}
+    for name in term_hist[0]:
+        history[name] = np.asarray(jnp.stack([h[name] for h in term_hist]))
+    n_done = history["total"].shape[0]
+    if n_done < n_batches:  # stopped early because everything diverged: pad with NaN
+        history = {k: np.concatenate([v, np.full((n_batches - n_done, n_rep), np.nan)]) for k, v in history.items()}
+    diverged_at = _first_nonfinite(history["total"])
+    if all(d is not None for d in diverged_at):
+        raise TrainingDiverged(
+            f"every replicate diverged (non-finite loss at iterations {diverged_at}); no model saved. "
+            f"Try a smaller train.learning_rate (now {t['learning_rate']}) or a smaller pert.std "
+            f"(now {hps['pert']['std']}).")
+    best, info = select_replicates(hps, history["total"], saved, snapshots, ensemble, diverged_at)
+    return TrainResult(ensemble=best, history=history, saved_iterations=saved, info=info,
+                       n_traces=step.n_traces, snapshots=snapshots)
+
+
+def _first_nonfinite(total: np.ndarray) -> list[int | None]:
+    out = []
+    for r in range(total.shape[1]):
+        bad = np.flatnonzero(~np.isfinite(total[:, r]))
+        out.append(int(bad[0]) if bad.size else None)
+    return out
