@@ -49,3 +49,13 @@ from ._training import (
 from ._io import load_model_file as load_model_file, read_header as read_header, save_model_file as save_model_file
 from ._evaluate import Evaluated as Evaluated, evaluate as evaluate
 from ._states import read_table as read_table, write_table as write_table
+from ._align import align as align, aligned_trials as aligned_trials, trial_arrays as trial_arrays
+from ._measures import (
+    MEASURES as MEASURES,
+    Measure as Measure,
+    compute_measures as compute_measures,
+    impulse_measures as impulse_measures,
+    initial_force_direction_measure as initial_force_direction_measure,
+    output_correlation as output_correlation,
+)
+from . import figures as figures

@@ -1,0 +1,27 @@
+# motorlab workflow: train -> evaluate -> measures -> figures, for part 1 and part 2.
+#
+#   snakemake --cores 8 results/part1/all                       # full study, part 1
+#   snakemake --cores all --configfile config/demo.yaml results/part2/all   # tiny demo
+#
+# Products are named by the identity (content hash) of their resolved inputs; see README.md.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/figures.smk"
+include: "workflow/rules/fixed_points.smk"
+include: "workflow/rules/catalog.smk"
+
+
+rule all:
+    default_target: True
+    localrule: True
+    input:
+        expand("results/{part}/all", part=PARTS),

@@ -1,0 +1,152 @@
+"""The behaviour figures of one figure group (models that differ only in the compared keys).
+
+Part 1 (SPEC §2.2): aligned trajectories comparing train conditions (one per evaluation
+amplitude), velocity profiles, measure violins (x = train std, legend = amplitude), replicate
+comparison of lowest vs highest train std, and low/high summaries.
+Part 2 (SPEC §2.6): aligned trajectories by SISU (one per train std × amplitude) and by train std
+(one per SISU × amplitude), profiles by train std and by SISU, measure violins with x = SISU and
+legend = train std (one per measure × amplitude).
+"""
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from . import figures as mf
+
+# The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus the new direction).
+PART1_MEASURES = (
+    "max_parallel_vel_forward", "max_orthogonal_vel_left", "max_orthogonal_vel_right",
+    "max_orthogonal_distance_left", "sum_orthogonal_distance", "end_position_error", "end_velocity_error",
+    "max_parallel_force_forward", "sum_parallel_force", "max_orthogonal_force_right",
+    "sum_orthogonal_force_abs", "max_net_force", "sum_net_force",
+)
+PART2_MEASURES = (
+    "max_parallel_vel_forward", "largest_orthogonal_distance", "sum_orthogonal_distance_abs",
+    "end_position_error", "max_parallel_force_forward", "sum_orthogonal_force_abs", "max_net_force",
+    "sum_net_force", "max_net_force_direction",
+)
+LOWHIGH_MEASURES = ("max_orthogonal_distance_left", "max_parallel_vel_forward", "end_position_error",
+                    "max_net_force")
+
+
+def compare_column(key: str) -> str:
+    """Column name for a compared hyperparameter: `pert.std` → `train_std`, else dots → `__`."""
+    return "train_std" if key == "pert.std" else key.replace(".", "__")
+
+
+def _get(tree: Mapping, dotted: str):
+    for part in dotted.split("."):
+        tree = tree[part]
+    return tree
+
+
+def tag(frames: Sequence[pd.DataFrame], model_hps: Sequence[Mapping], compare: Sequence[str]) -> pd.DataFrame:
+    """Concatenate the members' tables, adding one column per compared key with its value."""
+    out = []
+    for df, hps in zip(frames, model_hps, strict=True):
+        df = df.copy()
+        for key in compare:
+            df[compare_column(key)] = _get(hps, key)
+        out.append(df)
+    return pd.concat(out, ignore_index=True)
+
+
+def _v(x) -> str:
+    return f"{float(x):g}"
+
+
+def part1_trajectory_figures(states: pd.DataFrame, color: str) -> dict[str, go.Figure]:
+    figs = {}
+    for amp in sorted(states["pert_amp"].unique()):
+        sel = states[states["pert_amp"] == amp]
+        figs[f"aligned_compare_train__amp-{_v(amp)}"] = mf.aligned_trajectories(
+            sel, color, title=f"Field amplitude {_v(amp)}")
+    mf.match_axes(figs)
+    return figs
+
+
+def part2_trajectory_figures(states: pd.DataFrame, color: str) -> dict[str, go.Figure]:
+    by_sisu, by_train = {}, {}
+    for amp in sorted(states["pert_amp"].unique()):
+        at_amp = states[states["pert_amp"] == amp]
+        for value in sorted(at_amp[color].unique()):
+            sel = at_amp[at_amp[color] == value]
+            by_sisu[f"aligned_by_sisu__{color}-{_v(value)}__amp-{_v(amp)}"] = mf.aligned_trajectories(
+                sel, "sisu", title=f"{color} {_v(value)}, field amplitude {_v(amp)}")
+        for s in sorted(at_amp["sisu"].unique()):
+            sel = at_amp[at_amp["sisu"] == s]
+            by_train[f"aligned_compare_train__sisu-{_v(s)}__amp-{_v(amp)}"] = mf.aligned_trajectories(
+                sel, color, title=f"SISU {_v(s)}, field amplitude {_v(amp)}")
+    mf.match_axes(by_sisu)
+    mf.match_axes(by_train)
+    return {**by_sisu, **by_train}
+
+
+def profile_figures(states: pd.DataFrame, color: str, part: int, dt: float) -> dict[str, go.Figure]:
+    figs = {}
+    for amp in sorted(states["pert_amp"].unique()):
+        at_amp = states[states["pert_amp"] == amp]
+        if part == 1:
+            figs[f"velocity_profiles__amp-{_v(amp)}"] = mf.velocity_profiles(
+                at_amp, color, dt=dt, title=f"Field amplitude {_v(amp)}")
+            continue
+        for s in sorted(at_amp["sisu"].unique()):
+            figs[f"profiles_compare_train__sisu-{_v(s)}__amp-{_v(amp)}"] = mf.profiles(
+                at_amp[at_amp["sisu"] == s], color, variables=("pos", "vel", "force"), dt=dt,
+                title=f"SISU {_v(s)}, field amplitude {_v(amp)}")
+        for value in sorted(at_amp[color].unique()):
+            best = at_amp[(at_amp[color] == value)]
+            figs[f"profiles_by_sisu__{color}-{_v(value)}__amp-{_v(amp)}"] = mf.profiles(
+                best, "sisu", variables=("pos", "vel", "force"), dt=dt,
+                title=f"{color} {_v(value)}, field amplitude {_v(amp)}")
+    return figs
+
+
+def measure_figures(measures: pd.DataFrame, color: str, part: int) -> dict[str, go.Figure]:
+    figs = {}
+    if part == 1:
+        for m in PART1_MEASURES:
+            figs[f"measures_compare_train__{m}"] = mf.measure_violins(measures, m, x=color, color="pert_amp")
+        values = sorted(measures[color].unique())
+        if len(values) >= 2:
+            for m in LOWHIGH_MEASURES:
+                figs[f"measures_replicates_lowhigh__{m}"] = mf.replicate_violins(measures, m, by=color)
+                figs[f"measures_lowhigh_summary__{m}"] = mf.lowhigh_violins(measures, m, x=color, color="pert_amp")
+        return figs
+    for m in PART2_MEASURES:
+        for amp in sorted(measures["pert_amp"].unique()):
+            sel = measures[measures["pert_amp"] == amp]
+            figs[f"measures_by_sisu__{m}__amp-{_v(amp)}"] = mf.measure_violins(
+                sel, m, x="sisu", color=color, width=700, height=500,
+                title=f"Field amplitude {_v(amp)}")
+    return figs
+
+
+def figure_params(name: str) -> dict[str, object]:
+    """Readable parameters encoded in a figure name: `a__k-v__k2-v2` → {k: v, k2: v2}."""
+    params = {}
+    for part in name.split("__")[1:]:
+        key, _, value = part.rpartition("-")
+        if key:
+            try:
+                params[key] = float(value)
+            except ValueError:
+                params[key] = value
+        else:
+            params["measure"] = part
+    return params
+
+
+def build_group_figures(states: pd.DataFrame, measures: pd.DataFrame, *, variant: str,
+                        compare: Sequence[str], part: int, dt: float) -> dict[str, go.Figure]:
+    """All behaviour figures of a group from its tagged states and measures tables.
+
+    The `small` centre-out variant gives the trajectory figures; any other variant (`full`) gives
+    the profiles and the measure violins.
+    """
+    color = compare_column(compare[0])
+    if variant == "small":
+        return part1_trajectory_figures(states, color) if part == 1 else part2_trajectory_figures(states, color)
+    return {**profile_figures(states, color, part, dt), **measure_figures(measures, color, part)}

@@ -1,0 +1,19 @@
+"""Plotly figures of behaviour (trajectories, profiles, measure violins) and their export."""
+
+from ._export import find_browser as find_browser, write_figures as write_figures
+from ._profiles import profiles as profiles, velocity_profiles as velocity_profiles
+from ._style import (
+    COLORSCALES as COLORSCALES,
+    LABELS as LABELS,
+    TEMPLATE as TEMPLATE,
+    colors_for as colors_for,
+    darken as darken,
+    group_colors as group_colors,
+    match_axes as match_axes,
+)
+from ._trajectories import aligned_trajectories as aligned_trajectories
+from ._violins import (
+    lowhigh_violins as lowhigh_violins,
+    measure_violins as measure_violins,
+    replicate_violins as replicate_violins,
+)

@@ -1,0 +1,297 @@
+"""Behaviour figures from a small synthetic states table, and their export."""
+
+import logging
+import os
+import struct
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
+import pytest
+
+import motorlab.figures._export as export
+from motorlab._align import aligned_trials
+from motorlab._measures import compute_measures
+from motorlab.figures import (
+    aligned_trajectories,
+    colors_for,
+    darken,
+    find_browser,
+    group_colors,
+    lowhigh_violins,
+    match_axes,
+    measure_violins,
+    profiles,
+    replicate_violins,
+    velocity_profiles,
+    write_figures,
+)
+
+from synthetic_states import states_table
+
+
+STEPS, DIRECTIONS = 12, 4
+
+
+def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
+    """Noisy straight reaches in 4 directions; lateral drift grows with the field amplitude."""
+    rng = np.random.default_rng(seed)
+    tables = []
+    angles = np.linspace(0, 2 * np.pi, DIRECTIONS, endpoint=False)
+    goal = 0.5 * np.stack([np.cos(angles), np.sin(angles)], -1)
+    s = np.linspace(0, 1, STEPS)[None, :, None]
+    lateral = np.stack([-np.sin(angles), np.cos(angles)], -1)[:, None]
+    for replicate in range(replicates):
+        pos = goal[:, None] * s + 0.02 * pert_amp * np.sin(np.pi * s) * lateral
+        pos = pos + 0.002 * rng.normal(size=pos.shape)
+        vel = np.gradient(pos, axis=1)
+        force = np.gradient(vel, axis=1)
+        table = states_table(pos, vel, force, [0.0, 0.0], goal, train_std=np.float32(train_std))
+        table["replicate"] = np.int16(replicate)
+        table["included"] = replicate not in excluded
+        table["pert_amp"] = np.float32(pert_amp)
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def states():
+    return pd.concat(
+        [model_states(0.0, 0.0, 0), model_states(0.0, 2.0, 1),
+         model_states(1.5, 0.0, 2, excluded=(1,)), model_states(1.5, 2.0, 3, excluded=(1,))],
+        ignore_index=True,
+    )
+
+
+@pytest.fixture(scope="module")
+def measures(states):
+    return compute_measures(states)
+
+
+def test_group_colors_follow_the_conventions():
+    viridis = group_colors([1.0, 0.0, 0.5], "viridis")
+    assert list(viridis) == [0.0, 0.5, 1.0]
+    assert viridis[0.0] == "rgb(68, 1, 84)" and viridis[1.0] == "rgb(253, 231, 37)"
+    assert colors_for("train_std", [0, 1]) == group_colors([0, 1], "viridis")
+    assert colors_for("pert_amp", [0, 1]) == group_colors([0, 1], "plotly3")
+    assert colors_for("sisu", [0, 1]) == group_colors([0, 1], "thermal")
+    phase = group_colors(range(4), "phase")
+    assert len(set(phase.values())) == 4  # cyclic: the last colour is not the first again
+    assert darken("rgb(100, 200, 10)") == "rgb(70, 140, 7)"
+    assert darken("#0A1400") == "rgb(7, 14, 0)"
+    with pytest.raises(ValueError, match="unknown colour scale 'jet'"):
+        group_colors([0], "jet")
+
+
+def test_aligned_trajectories_traces_colours_and_means(states):
+    fig = aligned_trajectories(states[states["pert_amp"] == 2.0], "train_std", max_curves=3)
+    # per group (2) and panel (3): faint + mean; plus the start/goal markers
+    assert len(fig.data) == 2 * 3 * 2 + 1
+    colors = group_colors([0.0, 1.5], "viridis")
+    faint = [t for t in fig.data if t.line.width == 0.5]
+    means = [t for t in fig.data if t.line.width == 2.5]
+    assert {t.line.color for t in faint} == set(colors.values())
+    assert {t.line.color for t in means} == {darken(c) for c in colors.values()}
+    assert [t.name for t in means if t.showlegend] == ["0", "1.5"]
+    # at most 3 faint curves per trace: NaN gaps separate curves
+    for trace in faint:
+        assert np.isnan(np.asarray(trace.x, dtype=float)).sum() == 3
+    markers = fig.data[-1]
+    np.testing.assert_allclose(markers.x, [0.0, 0.5], atol=1e-6)
+    np.testing.assert_allclose(markers.y, [0.0, 0.0])
+    assert fig.layout.template == pio.templates["simple_white"]
+    assert fig.layout.legend.title.text == "Train<br>field std."
+    assert [a.text for a in fig.layout.annotations] == ["Position", "Velocity", "Control force"]
+    assert fig.layout.xaxis2.title.text == "Forward" and fig.layout.yaxis.title.text == "Lateral"
+
+
+def test_trajectory_mean_is_over_included_trials_of_the_group(states):
+    subset = states[(states["pert_amp"] == 2.0) & (states["train_std"] == 1.5)]
+    fig = aligned_trajectories(subset, "train_std", variables=("pos",), max_curves=0)
+    aligned, conditions = aligned_trials(subset)
+    expected = aligned.pos[conditions["included"].to_numpy()].mean(axis=0)
+    assert len(fig.data) == 2  # mean + markers
+    np.testing.assert_allclose(fig.data[0].x, expected[:, 0])
+    np.testing.assert_allclose(fig.data[0].y, expected[:, 1])
+    # the lateral bump of the synthetic field shows up as positive (leftward) mean deviation
+    assert np.max(fig.data[0].y) > 0.03
+
+
+def test_trajectories_colour_by_any_column(states):
+    fig = aligned_trajectories(states, "pert_amp", max_curves=2)
+    colors = group_colors([0.0, 2.0], "plotly3")
+    assert {t.line.color for t in fig.data if t.line.width == 0.5} == set(colors.values())
+    assert fig.layout.legend.title.text == "Field<br>amplitude"
+    with pytest.raises(ValueError, match="color_by='sigma' is not a column"):
+        aligned_trajectories(states, "sigma")
+
+
+def test_velocity_profiles_mean_and_std_band(states):
+    subset = states[states["pert_amp"] == 2.0]
+    fig = velocity_profiles(subset, "train_std")
+    assert [a.text for a in fig.layout.annotations] == ["Forward velocity", "Lateral velocity"]
+    assert len(fig.data) == 2 * 2 * 2  # groups × panels × (band, mean)
+    assert len(fig.layout.shapes) == 2 and fig.layout.shapes[0].y0 == 0  # grey zero lines
+    aligned, conditions = aligned_trials(subset)
+    keep = (conditions["train_std"] == 0.0).to_numpy() & conditions["included"].to_numpy()
+    lateral = aligned.vel[keep, :, 1]
+    band, mean = fig.data[2], fig.data[3]  # group 0.0, lateral panel
+    assert band.fill == "toself" and band.xaxis == "x2"
+    np.testing.assert_allclose(mean.y, lateral.mean(axis=0))
+    np.testing.assert_allclose(band.y[:STEPS], lateral.mean(axis=0) + lateral.std(axis=0))
+    assert fig.layout.xaxis.title.text == "Time step"
+
+
+def test_general_profiles_grid(states):
+    fig = profiles(states, "sisu", variables=("pos", "force"), components=("orthogonal",), dt=0.05)
+    assert [a.text for a in fig.layout.annotations] == ["Lateral position", "Lateral control force"]
+    assert len(fig.data) == 1 * 2 * 2  # one (NaN) SISU group
+    assert fig.data[1].x[-1] == pytest.approx((STEPS - 1) * 0.05)
+    with pytest.raises(ValueError, match="expected some of"):
+        profiles(states, "sisu", variables=("acc",))
+
+
+def test_measure_violins(measures):
+    fig = measure_violins(measures, "max_net_force", x="train_std", color="pert_amp")
+    assert [t.type for t in fig.data] == ["violin", "violin"]
+    assert [t.name for t in fig.data] == ["0", "2"]
+    assert fig.layout.violinmode == "group"
+    assert all(t.meanline.visible for t in fig.data)
+    assert fig.layout.xaxis.type == "category"
+    assert list(fig.layout.xaxis.categoryarray) == ["0", "1.5"]
+    assert fig.layout.yaxis.title.text == "Max net force"
+    assert fig.layout.yaxis.rangemode == "tozero" and not fig.layout.shapes
+    assert fig.data[0].line.color == group_colors([0.0, 2.0], "plotly3")[0.0]
+    # hover: eval, replicate, condition of every point; excluded replicate 1 of σ 1.5 left out
+    assert "replicate %{customdata[1]}" in fig.data[0].hovertemplate
+    assert len(fig.data[0].y) == 2 * DIRECTIONS + 1 * DIRECTIONS
+    assert fig.data[0].customdata.shape == (3 * DIRECTIONS, 3)
+
+
+def test_signed_measure_violins_draw_a_zero_line(measures):
+    fig = measure_violins(measures, "largest_orthogonal_distance", x="pert_amp", color="train_std")
+    assert len(fig.layout.shapes) == 1 and fig.layout.shapes[0].y0 == 0
+    assert fig.layout.yaxis.rangemode is None
+    assert fig.layout.yaxis.title.text == "Largest lateral distance<br>(signed, % reach length)"
+    assert fig.layout.legend.title.text == "Train<br>field std."
+
+
+def test_replicate_violins_keep_replicates_included_for_both(measures):
+    fig = replicate_violins(measures, "end_position_error", by="train_std")
+    assert [t.side for t in fig.data] == ["negative", "positive"]
+    assert [t.name for t in fig.data] == ["0", "1.5"]
+    # replicate 1 is excluded at σ 1.5, so only replicate 0 is compared
+    assert set(fig.data[0].x) == {"0"} and set(fig.data[1].x) == {"0"}
+    assert fig.layout.xaxis.title.text == "Replicate"
+    tenth = measures.assign(train_std=measures["train_std"].replace(1.5, np.float32(0.1)))
+    fig = replicate_violins(tenth, "end_position_error", low=0.0, high=0.1)  # float32-stored 0.1
+    assert [t.name for t in fig.data] == ["0", "0.1"]
+    with pytest.raises(ValueError, match="0.7 is not a value of 'train_std'"):
+        replicate_violins(measures, "end_position_error", high=0.7)
+
+
+def test_lowhigh_violins_pick_the_extremes(measures):
+    more = pd.concat([measures, measures.assign(train_std=np.float32(0.5))], ignore_index=True)
+    fig = lowhigh_violins(more, "max_net_force")
+    assert list(fig.layout.xaxis.categoryarray) == ["0", "1.5"]
+    assert [t.name for t in fig.data] == ["0", "2"]
+    assert (fig.layout.width, fig.layout.height) == (300, 300)
+
+
+def test_match_axes_shares_ranges(states):
+    a = aligned_trajectories(states[states["pert_amp"] == 0.0], "train_std", max_curves=0)
+    b = aligned_trajectories(states[states["pert_amp"] == 2.0], "train_std", max_curves=0)
+    match_axes([a, b])
+    assert a.layout.yaxis.range == b.layout.yaxis.range
+    assert a.layout.yaxis.range[1] >= max(np.nanmax(t.y) for t in b.data if t.yaxis == "y")
+
+
+def small_figures():
+    return {
+        "one": go.Figure(go.Scatter(x=[0, 1], y=[1, 0])).update_layout(width=320, height=200),
+        "sub/two": go.Figure(go.Bar(x=["a", "b"], y=[1, 2])).update_layout(width=300, height=240),
+        "three": go.Figure(go.Violin(y=[1, 2, 3])).update_layout(width=200, height=200),
+    }
+
+
+def test_html_export_shares_one_plotlyjs(tmp_path):
+    written = write_figures(small_figures(), tmp_path, formats=("html",))
+    assert written["sub/two"] == [tmp_path / "sub" / "two.html"]
+    assert sorted(p.name for p in tmp_path.rglob("*.js")) == ["plotly.min.js"]
+    assert '<script charset="utf-8" src="plotly.min.js"' in (tmp_path / "one.html").read_text()
+    nested = (tmp_path / "sub" / "two.html").read_text()
+    assert '<script charset="utf-8" src="../plotly.min.js"' in nested
+    first = (tmp_path / "plotly.min.js").stat().st_mtime_ns
+    write_figures(small_figures(), tmp_path, formats=("html",))
+    assert (tmp_path / "plotly.min.js").stat().st_mtime_ns == first  # unchanged: not rewritten
+    inline = write_figures({"x": small_figures()["one"]}, tmp_path / "inline", plotlyjs="inline",
+                           formats=("html",))
+    text = inline["x"][0].read_text()
+    assert "plotly.min.js" not in text and len(text) > 1_000_000
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_export_validates_arguments(tmp_path):
+    with pytest.raises(ValueError, match="formats \\['gif'\\]"):
+        write_figures({}, tmp_path, formats=("gif",))
+    with pytest.raises(ValueError, match="figure name '../x'"):
+        write_figures({"../x": go.Figure()}, tmp_path)
+    with pytest.raises(ValueError, match="plotlyjs='cdn'"):
+        write_figures({}, tmp_path, plotlyjs="cdn")
+
+
+def test_interrupted_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "one.html"
+    target.write_text("old figure")
+
+    def fail(src, dst):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(KeyboardInterrupt):
+        write_figures({"one": small_figures()["one"]}, tmp_path, formats=("html",),
+                      plotlyjs="inline")
+    assert target.read_text() == "old figure"
+    assert [p.name for p in tmp_path.iterdir()] == ["one.html"]
+
+
+def test_missing_browser_writes_html_and_says_what_was_skipped(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="motorlab.figures"):
+        written = write_figures(small_figures(), tmp_path, formats=("html", "png"),
+                                browser_path=tmp_path / "no-chromium")
+    assert all(len(paths) == 1 and paths[0].suffix == ".html" for paths in written.values())
+    assert not list(tmp_path.rglob("*.png"))
+    message = caplog.text
+    assert "skipped 3 static image(s)" in message and "sub/two.png" in message
+    assert "apt-get install chromium" in message
+
+
+BROWSER = find_browser()
+
+
+@pytest.mark.skipif(BROWSER is None, reason="no Chrome/Chromium: static export cannot run "
+                    "(install with `apt-get install chromium`)")
+def test_static_export_uses_one_browser_for_the_batch(tmp_path, monkeypatch):
+    import kaleido
+
+    opened = []
+
+    class CountingKaleido(kaleido.Kaleido):
+        def __init__(self, *args, **kwargs):
+            opened.append(kwargs.get("path"))
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(kaleido, "Kaleido", CountingKaleido)
+    reported = []
+    written = write_figures(small_figures(), tmp_path, formats=("html", "png", "svg"),
+                            progress=lambda name, path: reported.append(path))
+    assert opened == [BROWSER]
+    assert sorted(reported) == sorted(p for paths in written.values() for p in paths)
+    assert len(reported) == 3 * 3
+    assert [p.suffix for p in written["sub/two"]] == [".html", ".png", ".svg"]
+    png = (tmp_path / "sub" / "two.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert struct.unpack(">II", png[16:24]) == (300, 240)  # the layout's size
+    assert (tmp_path / "three.svg").read_text().lstrip().startswith("<svg")
+    assert not list(tmp_path.rglob("*.tmp"))

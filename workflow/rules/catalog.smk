@@ -1,0 +1,14 @@
+# The part's manifest; it also folds every sidecar into results/catalog.sqlite. A local rule, so
+# only the host running Snakemake writes the catalogue (safe on network filesystems).
+rule part_all:
+    input:
+        part_products,
+    output:
+        "results/{part}/all",
+    localrule: True
+    log:
+        "logs/{part}/all.log",
+    conda:
+        "../envs/motorlab.yaml"
+    script:
+        "../scripts/finish_part.py"
