@@ -19,6 +19,7 @@ from ._fields import evaluation_fields
 from ._rollout import simulate_trials
 from ._setup import Hps, make_environment, make_keys, n_context
 from ._tasks import Trials, centre_out
+from ._types import Array, Float
 
 
 @dataclass
@@ -58,6 +59,7 @@ class Evaluated:
     force: np.ndarray
     hidden: np.ndarray | None
     included: np.ndarray    # (replicate,) bool
+    output_correlation: np.ndarray  # (eval, replicate, condition)
 
     def to_frame(self) -> pd.DataFrame:
         """The states table of `docs/architecture.md`: one row per eval × replicate × condition × t."""
@@ -80,6 +82,8 @@ class Evaluated:
             "t": t.astype(np.int16),
             "pos_x": pos[:, 0], "pos_y": pos[:, 1], "vel_x": vel[:, 0], "vel_y": vel[:, 1],
             "force_x": force[:, 0], "force_y": force[:, 1],
+            "output_correlation": self.output_correlation.reshape(-1)[
+                np.ravel_multi_index((e, r, c), self.output_correlation.shape)].astype(np.float32),
         })
 
 
@@ -121,15 +125,25 @@ def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
         def one_eval(k):
             noise_keys = jr.split(k, cond.n)
             def one_rep(model):
-                return simulate_trials(model, env, cond.trials.start, cond.trials.goal, fields, context,
-                                       noise_keys, keep_hidden=keep_hidden)
+                traj = simulate_trials(model, env, cond.trials.start, cond.trials.goal, fields, context,
+                                       noise_keys, keep_hidden=True)
+                corr = jax.vmap(output_correlation, in_axes=(0, None))(traj.hidden, model.readout.weight)
+                return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
             return eqx.filter_vmap(one_rep)(ens)
         return jax.lax.map(one_eval, keys)
 
-    traj = run(ensemble, eval_keys)
+    traj, corr = run(ensemble, eval_keys)
     n_rep = traj.pos.shape[1]
     inc = np.ones(n_rep, bool) if included is None else np.asarray(included, bool)
     if inc.shape != (n_rep,):
         raise ValueError(f"`included` must have one entry per replicate ({n_rep}), got {inc.shape}")
     return Evaluated(cond, np.asarray(traj.pos), np.asarray(traj.vel), np.asarray(traj.force),
-                     None if traj.hidden is None else np.asarray(traj.hidden), inc)
+                     None if traj.hidden is None else np.asarray(traj.hidden), inc, np.asarray(corr))
+
+
+def output_correlation(hidden: Float[Array, "t h"], readout: Float[Array, "2 h"]) -> Float[Array, ""]:
+    """How much of the (time-centred) hidden activity the readout sees (SPEC §2.1):
+    ‖W h_c‖_F / (‖W‖_F ‖h_c‖_F), with h_c the activity minus its mean over time."""
+    centred = hidden - jnp.mean(hidden, axis=0)
+    num = jnp.linalg.norm(centred @ readout.T)
+    return num / (jnp.linalg.norm(readout) * jnp.linalg.norm(centred))

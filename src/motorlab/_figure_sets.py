@@ -20,12 +20,12 @@ PART1_MEASURES = (
     "max_parallel_vel_forward", "max_orthogonal_vel_left", "max_orthogonal_vel_right",
     "max_orthogonal_distance_left", "sum_orthogonal_distance", "end_position_error", "end_velocity_error",
     "max_parallel_force_forward", "sum_parallel_force", "max_orthogonal_force_right",
-    "sum_orthogonal_force_abs", "max_net_force", "sum_net_force",
+    "sum_orthogonal_force_abs", "max_net_force", "sum_net_force", "output_correlation",
 )
 PART2_MEASURES = (
     "max_parallel_vel_forward", "largest_orthogonal_distance", "sum_orthogonal_distance_abs",
     "end_position_error", "max_parallel_force_forward", "sum_orthogonal_force_abs", "max_net_force",
-    "sum_net_force", "max_net_force_direction",
+    "sum_net_force", "max_net_force_direction", "output_correlation",
 )
 LOWHIGH_MEASURES = ("max_orthogonal_distance_left", "max_parallel_vel_forward", "end_position_error",
                     "max_net_force")

@@ -74,9 +74,20 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path) -> d
 
 def measures(states_path, *, measures_path, names: Sequence[str] | None = None) -> None:
     """Compute the measure set of an evaluation's states (long format Parquet)."""
+    import pandas as pd
+
     from ._measures import compute_measures
 
-    write_table(compute_measures(read_table(states_path), names), measures_path)
+    states = read_table(states_path)
+    corr = states.pop("output_correlation") if "output_correlation" in states else None
+    table = compute_measures(states, names)
+    if corr is not None and (names is None or "output_correlation" in names):
+        # One value per trial (computed from hidden states at evaluation time), as measure rows.
+        first = states.assign(value=corr.astype("float64"))[states["t"] == 0]
+        keep = [c for c in table.columns if c in first.columns and c not in ("measure", "value")]
+        rows = first[keep + ["value"]].assign(measure="output_correlation")
+        table = pd.concat([table, rows[table.columns]], ignore_index=True)
+    write_table(table, measures_path)
 
 
 def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_path, results_dir="results",
