@@ -59,3 +59,5 @@ from ._measures import (
     output_correlation as output_correlation,
 )
 from . import figures as figures
+from .config import ConfigError as ConfigError, Study as Study, load_study as load_study
+from ._find import find_models as find_models, load_model as load_model, query as query

@@ -63,9 +63,11 @@ def sample_batch(key, hps: Hps, batch_size: int):
         context = jnp.zeros((batch_size, 0))
     else:
         c = hps["context"]
+        # Only the method's own settings are present in resolved hps (so that changing another
+        # method's setting does not change this model's identity); the rest keep their defaults.
+        extra = {k: float(c[k]) for k in ("p_perturbed", "sisu_noise_std") if k in c}
         fields, sisu = sample_context_trials(
-            k_fields, c["method"], pert["type"], float(pert["std"]), batch_size,
-            p_perturbed=float(c["p_perturbed"]), sisu_noise_std=float(c["sisu_noise_std"]))
+            k_fields, c["method"], pert["type"], float(pert["std"]), batch_size, **extra)
         context = sisu[:, None]
     return trials.start, trials.goal, fields, context
 

@@ -1,0 +1,379 @@
+"""Validation of hyperparameter trees against the packaged defaults, used as a typed template.
+
+Each key of a default tree declares a key that may be given, and its value declares the type:
+a float key accepts integers and numeric strings and stores a float (so `std: 1`, `std: 1.0`,
+`std: 1e0` and, from Snakemake's YAML reader, `std: "1e0"` resolve identically); an integer key
+accepts `2` or `2.0` and rejects `1.5`; a list key takes a list of the default's element type.
+`_TRAIN_RULES` and `_ANALYSIS_RULES` add ranges, choices and nullability where the default alone
+cannot say. Every problem is collected, and each message names the key path, the bad value and
+what was expected; an unknown key comes with the nearest valid key.
+"""
+
+import dataclasses
+import difflib
+import math
+import numbers
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
+
+PERT_TYPES = ("curl", "constant")
+METHODS = ("bcs", "dai", "pai-asf", "pai-n")
+DISCRETISATIONS = ("euler", "exact")
+MODEL_KINDS = ("gru",)
+
+
+@dataclasses.dataclass(frozen=True)
+class Leaf:
+    """What one leaf accepts: a type, then optional choices, bounds and nullability."""
+
+    type: type
+    choices: tuple = ()
+    ge: float | None = None
+    gt: float | None = None
+    le: float | None = None
+    nullable: bool = False
+    element: "Leaf | None" = None
+    length: int | None = None
+
+    def describe(self) -> str:
+        if self.choices:
+            text = "one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.type is list:
+            inner = self.element.describe() if self.element else "values"
+            size = f"{self.length} " if self.length else ""
+            text = f"a list of {size}{_plural(inner)}"
+        else:
+            text = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}[self.type]
+            bounds = [f">= {_num(self.ge)}" if self.ge is not None else "",
+                      f"> {_num(self.gt)}" if self.gt is not None else "",
+                      f"<= {_num(self.le)}" if self.le is not None else ""]
+            text = " ".join([text, " and ".join(b for b in bounds if b)]).strip()
+        return text + (" or null" if self.nullable else "")
+
+
+def _plural(text: str) -> str:
+    for single, many in (("a number", "numbers"), ("an integer", "integers"), ("a list of", "lists of")):
+        if text.startswith(single):
+            return many + text[len(single):]
+    return text
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+_FLOAT_GE0 = Leaf(float, ge=0)
+_INT_GE1 = Leaf(int, ge=1)
+_FLOATS = Leaf(list, element=Leaf(float))
+
+_TRAIN_RULES: dict[str, Leaf] = {
+    "part": Leaf(int, choices=(1, 2)),
+    "seed": Leaf(int, ge=0),
+    "plant.dt": Leaf(float, gt=0),
+    "plant.n_steps": Leaf(int, ge=2),
+    "plant.mass": Leaf(float, gt=0),
+    "plant.damping": _FLOAT_GE0,
+    "plant.discretisation": Leaf(str, choices=DISCRETISATIONS),
+    "plant.workspace": Leaf(list, length=2, element=Leaf(list, length=2, element=Leaf(float))),
+    "model.kind": Leaf(str, choices=MODEL_KINDS),
+    "model.hidden_size": _INT_GE1,
+    "model.n_replicates": _INT_GE1,
+    "model.feedback_delay_steps": Leaf(int, ge=0),
+    "model.feedback_noise_std": _FLOAT_GE0,
+    "model.motor_noise_std": _FLOAT_GE0,
+    "model.motor_noise_additive_ratio": _FLOAT_GE0,
+    "pert.type": Leaf(str, choices=PERT_TYPES),
+    "pert.std": _FLOAT_GE0,
+    "context.method": Leaf(str, choices=METHODS),
+    "context.p_perturbed": Leaf(float, ge=0, le=1),
+    "context.sisu_noise_std": _FLOAT_GE0,
+    "loss.position": _FLOAT_GE0,
+    "loss.discount_power": _FLOAT_GE0,
+    "loss.final_velocity": _FLOAT_GE0,
+    "loss.control": _FLOAT_GE0,
+    "loss.hidden": _FLOAT_GE0,
+    "loss.readout_norm": _FLOAT_GE0,
+    "loss.readout_norm_value": _FLOAT_GE0,
+    "train.learning_rate": Leaf(float, gt=0),
+    "train.batch_size": _INT_GE1,
+    "train.n_batches": _INT_GE1,
+    "train.constant_lr_iterations": Leaf(int, ge=0),
+    "train.cosine_alpha": Leaf(float, ge=0, le=1),
+    "train.n_std_exclude": _FLOAT_GE0,
+    "train.validation_eval_n": _INT_GE1,
+}
+
+_TASK = {"grid_n": _INT_GE1, "n_directions": _INT_GE1, "reach_length": _FLOAT_GE0}
+_VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+# Paths relative to the analyses root; "*" stands for any analysis.
+_ANALYSIS_RULES: dict[str, Leaf | str] = {
+    "*.train": "filter",
+    "*.compare": "compare",
+    "*.sisu": _FLOATS,
+    "plant_perts.tasks": "tasks",
+    "plant_perts.eval_n": _INT_GE1,
+    "plant_perts.pert.type": Leaf(str, choices=PERT_TYPES, nullable=True),
+    "plant_perts.pert.amp.curl": _FLOATS,
+    "plant_perts.pert.amp.constant": _FLOATS,
+    "plant_perts.model.feedback_noise_std": Leaf(float, ge=0, nullable=True),
+    "plant_perts.model.motor_noise_std": Leaf(float, ge=0, nullable=True),
+    "fixed_points.eval_n": _INT_GE1,
+    "fixed_points.grid_n": _INT_GE1,
+    "fixed_points.candidate_stride": _INT_GE1,
+    "fixed_points.n_pcs": _INT_GE1,
+}
+
+
+def _leaf_for(default: Any) -> Leaf:
+    if isinstance(default, list):
+        return Leaf(list, element=_leaf_for(default[0]) if default else None)
+    for t in (bool, int, float, str):
+        if isinstance(default, t):
+            return Leaf(t)
+    raise TypeError(f"no leaf type for default {default!r}")  # a packaged default we do not know
+
+
+def _as_number(value: Any) -> Any:
+    if isinstance(value, str) and (_FLOAT.match(value.strip()) or _INT.match(value.strip())):
+        text = value.strip().replace("_", "")
+        return int(text) if _INT.match(text) else float(text)
+    if hasattr(value, "item") and not isinstance(value, (list, tuple)):
+        return value.item()  # numpy scalar
+    return value
+
+
+def check_leaf(value: Any, leaf: Leaf, path: str, errors: list[str]) -> Any:
+    """`value` converted to the type of `leaf`, or `value` unchanged with a message added to `errors`."""
+    if value is None:
+        if not leaf.nullable:
+            errors.append(f"{path}: got null; expected {leaf.describe()}")
+        return value
+    bad = f"{path}: got {value!r} ({type(value).__name__}); expected {leaf.describe()}"
+    if leaf.type is list:
+        if not isinstance(value, (list, tuple)):
+            errors.append(bad)
+            return value
+        if leaf.length is not None and len(value) != leaf.length:
+            errors.append(f"{path}: got {list(value)!r} ({len(value)} items); expected {leaf.describe()}")
+            return list(value)
+        if leaf.element is None:
+            return list(value)
+        return [check_leaf(v, leaf.element, f"{path}[{i}]", errors) for i, v in enumerate(value)]
+    if leaf.type in (float, int):
+        value = _as_number(value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            errors.append(bad)
+            return value
+        if not math.isfinite(float(value)):
+            errors.append(bad.replace("; expected", "; expected a finite number:"))
+            return value
+        if leaf.type is int:
+            if not float(value).is_integer():
+                errors.append(bad)
+                return value
+            value = int(value)
+        else:
+            value = float(value)
+    elif leaf.type is bool:
+        if not isinstance(value, bool):
+            errors.append(bad)
+            return value
+    elif not isinstance(value, str):
+        errors.append(bad)
+        return value
+    if leaf.choices and value not in leaf.choices:
+        close = difflib.get_close_matches(str(value), [str(c) for c in leaf.choices], n=1)
+        errors.append(f"{path}: got {value!r}; expected {leaf.describe()}"
+                      + (f" (did you mean {close[0]!r}?)" if close else ""))
+    elif ((leaf.ge is not None and not value >= leaf.ge) or (leaf.gt is not None and not value > leaf.gt)
+          or (leaf.le is not None and not value <= leaf.le)):
+        errors.append(f"{path}: got {value!r}; expected {leaf.describe()}")
+    return value
+
+
+def unknown_key(path: str, key: str, siblings: Mapping[str, Any], all_paths: list[str]) -> str:
+    """The message for an unknown `key` at `path`, with the nearest valid key."""
+    close = difflib.get_close_matches(key, list(siblings), n=1, cutoff=0.6)
+    if close:
+        return f"{path}: unknown key {key!r}; did you mean {close[0]!r}?"
+    # Maybe the key exists elsewhere in the tree (`plant.hidden_size` for `model.hidden_size`).
+    by_last = {p.rsplit(".", 1)[-1]: p for p in all_paths}
+    close = difflib.get_close_matches(key, list(by_last), n=1, cutoff=0.75)
+    if close:
+        return f"{path}: unknown key {key!r}; did you mean {by_last[close[0]]!r}?"
+    return f"{path}: unknown key {key!r}; valid keys here: {', '.join(sorted(siblings))}"
+
+
+def _leaf_paths(template: Mapping[str, Any]) -> list[str]:
+    return list(flatten(template))
+
+
+def _walk(value: Any, template: Mapping[str, Any], rule_of: Callable[[str], Any], rel: str, path: str,
+          all_paths: list[str], errors: list[str]) -> Any:
+    if not isinstance(value, Mapping):
+        errors.append(f"{path}: got {value!r}; expected a mapping with keys {', '.join(template)}")
+        return value
+    out: dict[str, Any] = {}
+    for key, v in value.items():
+        r, p = f"{rel}.{key}" if rel else key, f"{path}.{key}" if path else key
+        if key not in template:
+            errors.append(unknown_key(p, key, template, all_paths))
+            continue
+        rule = rule_of(r)
+        if isinstance(rule, str):
+            out[key] = _SPECIAL[rule](v, template[key], p, errors)
+        elif rule is None and isinstance(template[key], Mapping):
+            out[key] = _walk(v, template[key], rule_of, r, p, all_paths, errors)
+        else:
+            out[key] = check_leaf(v, rule or _leaf_for(template[key]), p, errors)
+    return out
+
+
+def validate_train(tree: Mapping[str, Any], template: Mapping[str, Any], path: str,
+                   errors: list[str]) -> dict[str, Any]:
+    """Check and convert a training tree (already merged over `template`, the defaults)."""
+    out = _walk(tree, template, _TRAIN_RULES.get, "", path, _leaf_paths(template), errors)
+    try:
+        if out["train"]["constant_lr_iterations"] > out["train"]["n_batches"]:
+            errors.append(f"{path}.train.constant_lr_iterations: got {out['train']['constant_lr_iterations']}; "
+                          f"expected at most train.n_batches ({out['train']['n_batches']})")
+    except (KeyError, TypeError):
+        pass  # already reported
+    return out
+
+
+def validate_analyses(tree: Mapping[str, Any], template: Mapping[str, Any], path: str,
+                      errors: list[str]) -> dict[str, Any]:
+    """Check and convert analysis settings {name: subtree} (each merged over its defaults)."""
+    def rule_of(rel: str) -> Any:
+        star = "*." + rel.split(".", 1)[1] if "." in rel else None
+        return _ANALYSIS_RULES.get(rel) or (_ANALYSIS_RULES.get(star) if star else None)
+
+    return _walk(tree, template, rule_of, "", path, _leaf_paths(template), errors)
+
+
+def relevant_hps(hps: dict[str, Any]) -> dict[str, Any]:
+    """`hps` without the keys its model ignores, so that their defaults do not enter its
+    identity (nor the catalogue, where they would match filters they have nothing to do with):
+    `context` in part 1, whose models have no context input, and in part 2 the settings of the
+    other training methods (`p_perturbed` is BCS's, `sisu_noise_std` is PAI-N's)."""
+    out = {k: v for k, v in hps.items() if not (k == "context" and hps.get("part") != 2)}
+    context = out.get("context")
+    if isinstance(context, dict):
+        own = {"bcs": ("p_perturbed",), "pai-n": ("sisu_noise_std",)}.get(context.get("method"), ())
+        out["context"] = {k: v for k, v in context.items()
+                          if k not in ("p_perturbed", "sisu_noise_std") or k in own}
+    return out
+
+
+# --- special subtrees -----------------------------------------------------------------------
+
+def list_depths(template: Mapping[str, Any]) -> dict[str, int]:
+    """Dotted keys whose default is a list, with the list's nesting depth (workspace: 2)."""
+    return {k: list_depth(v) for k, v in flatten(template).items() if isinstance(v, list)}
+
+
+def list_depth(x: Any) -> int:
+    """Nesting depth of lists: 0 for a scalar, 1 for `[1, 2]`, 2 for `[[1], [2]]`."""
+    if isinstance(x, (list, tuple)):
+        return 1 + max((list_depth(v) for v in x), default=0)
+    return 0
+
+
+def check_filter(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
+    """Check a model filter (`train:` of an analysis): training keys, dotted or nested, each with
+    a value, a list meaning "any of", or null meaning "any". Returns it nested, values converted."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        errors.append(f"{path}: got {value!r}; expected a mapping of training keys to values")
+        return {}
+    template = train_defaults()
+    all_paths, depths = _leaf_paths(template), list_depths(template)
+    out: dict[str, Any] = {}
+    for key, v in flatten(expand_dotted(value, path)).items():
+        if isinstance(v, Mapping):  # an empty mapping: no constraint
+            continue
+        node: Any = template
+        parts = key.split(".")
+        for i, part in enumerate(parts):
+            if not isinstance(node, Mapping) or part not in node:
+                prefix = ".".join([path, *parts[:i + 1]])
+                errors.append(unknown_key(prefix, part, node if isinstance(node, Mapping) else {}, all_paths))
+                break
+            node = node[part]
+        else:
+            if isinstance(node, Mapping):
+                errors.append(f"{path}.{key}: got {v!r}; expected a mapping with keys {', '.join(node)}")
+                continue
+            leaf = _TRAIN_RULES.get(key) or _leaf_for(node)
+            any_of = isinstance(v, list) and list_depth(v) > depths.get(key, 0)
+            if v is None:
+                converted = None
+            elif any_of:
+                converted = [check_leaf(x, leaf, f"{path}.{key}[{i}]", errors) for i, x in enumerate(v)]
+            else:
+                converted = check_leaf(v, leaf, f"{path}.{key}", errors)
+            _set(out, parts, converted)
+    return out
+
+
+def _set(tree: dict, parts: list[str], value: Any) -> None:
+    for p in parts[:-1]:
+        tree = tree.setdefault(p, {})
+    tree[parts[-1]] = value
+
+
+def _check_compare(value: Any, default: Any, path: str, errors: list[str]) -> list[str]:
+    keys = [value] if isinstance(value, str) else value
+    if value is None:
+        return []
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        errors.append(f"{path}: got {value!r}; expected a training key (dotted) or a list of them")
+        return []
+    leaves = _leaf_paths(train_defaults())
+    for k in keys:
+        if k not in leaves:
+            close = difflib.get_close_matches(k, leaves, n=1)
+            errors.append(f"{path}: got {k!r}; expected a training key such as 'pert.std'"
+                          + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return list(keys)
+
+
+def _check_tasks(value: Any, default: Any, path: str, errors: list[str]) -> Any:
+    if not isinstance(value, Mapping):
+        errors.append(f"{path}: got {value!r}; expected a mapping of task variant names to "
+                      f"{{grid_n, n_directions, reach_length}}")
+        return value
+    out = {}
+    for name, task in value.items():
+        p = f"{path}.{name}"
+        if not isinstance(name, str) or not _VARIANT_NAME.match(name):
+            errors.append(f"{p}: variant names must be letters, digits, '_' or '-', got {name!r}")
+            continue
+        if task is None:  # a variant switched off
+            out[name] = None
+            continue
+        task = _walk(task, _TASK, _TASK.get, "", p, list(_TASK), errors)
+        if isinstance(task, Mapping):
+            missing = [k for k in _TASK if k not in task]
+            if missing:
+                errors.append(f"{p}: missing {', '.join(missing)}; a task variant needs "
+                              f"{', '.join(_TASK)}")
+        out[name] = task
+    return out
+
+
+def _check_filter_special(value: Any, default: Any, path: str, errors: list[str]) -> Any:
+    return check_filter(value, path, errors)
+
+
+_SPECIAL: dict[str, Callable[[Any, Any, str, list[str]], Any]] = {
+    "filter": _check_filter_special,
+    "compare": _check_compare,
+    "tasks": _check_tasks,
+}

@@ -1,0 +1,393 @@
+"""A study: the models, evaluations and figure groups that a study config asks for.
+
+A study config has one entry per part (`part1`, `part2`), each with a `train:` spread (merged over
+`defaults/train.yaml`, with `part` set to the part's number) and `analyses:` (each merged over its
+subtree of `defaults/analyses.yaml`). `load_study` resolves and validates all of it at once; the
+workflow calls it while building its job graph, so it does no I/O beyond reading the config.
+"""
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ._errors import ConfigError
+from ._identity import STAGE_VERSIONS, canonical_json, identity, model_id
+from ._load import analysis_defaults, deep_merge, expand_dotted, flatten, load_yaml, train_defaults
+from ._match import model_filter_matches
+from ._schema import list_depths, relevant_hps, unknown_key, validate_analyses, validate_train
+from ._spreads import expand_spread
+
+_PART = re.compile(r"^part([12])$")
+_PART_KEYS = ("train", "analyses")
+
+# Short names for readable labels; string-valued keys are shown by their value alone.
+_SHORT = {
+    "model.feedback_noise_std": "fbnoise",
+    "model.motor_noise_std": "motnoise",
+    "model.feedback_delay_steps": "delay",
+    "model.hidden_size": "hidden",
+    "model.n_replicates": "reps",
+    "pert.std": "std",
+    "plant.n_steps": "steps",
+    "train.n_batches": "batches",
+    "train.batch_size": "batch",
+    "train.learning_rate": "lr",
+    "context.p_perturbed": "p",
+    "context.sisu_noise_std": "sisunoise",
+}
+_FIRST = ("context.method", "pert.type")
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """One evaluation of one model.
+
+    Fields:
+        eval_id: identity of the evaluation (model, analysis, variant, resolved settings, stage version).
+        model_id: the evaluated model.
+        part: `"part1"` or `"part2"`.
+        analysis: the analysis it serves (`"plant_perts"`, `"fixed_points"`).
+        variant: task variant (`"full"`, `"small"`; `"steady"` for fixed points).
+        hps: the evaluation settings with every null filled from the model's hyperparameters.
+    """
+
+    eval_id: str
+    model_id: str
+    part: str
+    analysis: str
+    variant: str
+    hps: dict[str, Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class FigureGroup:
+    """Evaluations drawn together: one variant, models that differ only in the `compare` keys.
+
+    Fields:
+        group_id: identity of the member evaluations, the analysis and the figure stage version.
+        label: readable, filesystem-safe name from the hyperparameters that vary across the part
+            but are constant in the group (compare keys excluded), e.g. `curl_delay-0_fbnoise-0.01`.
+        compare: dotted training keys the members differ in.
+        members: the evaluations, sorted by their models' values of the compare keys.
+        variant: the task variant of every member.
+    """
+
+    group_id: str
+    label: str
+    compare: list[str]
+    members: list[Evaluation]
+    variant: str
+
+
+def load_study(config: Mapping[str, Any] | str | Path) -> "Study":
+    """Resolve and validate a study config (a mapping, as Snakemake gives it, or a YAML path).
+
+    Raises:
+        ConfigError: listing every problem, each with its key path, the bad value and what was
+            expected.
+    """
+    if isinstance(config, (str, Path)):
+        config = load_yaml(config)
+    return Study(config)
+
+
+class Study:
+    """The resolved study. Build it with `load_study`.
+
+    Attributes:
+        parts: the parts present in the config, e.g. `["part1", "part2"]`.
+        notices: informational messages from resolution (duplicate spread points removed).
+    """
+
+    def __init__(self, config: Mapping[str, Any]):
+        if not isinstance(config, Mapping) or not config:
+            raise ConfigError([f"the study config must be a mapping with keys part1 and/or part2, got {config!r}"])
+        errors: list[str] = []
+        self.notices: list[str] = []
+        self._models: dict[str, dict[str, dict]] = {}
+        self._analyses: dict[str, dict[str, dict]] = {}
+        for key, part_config in config.items():
+            if not (isinstance(key, str) and _PART.match(key)):
+                errors.append(unknown_key(str(key), str(key), {"part1": 0, "part2": 0}, []))
+                continue
+            if part_config is None:
+                part_config = {}
+            if not isinstance(part_config, Mapping):
+                errors.append(f"{key}: got {part_config!r}; expected a mapping with keys train, analyses")
+                continue
+            for k in part_config:
+                if k not in _PART_KEYS:
+                    errors.append(unknown_key(f"{key}.{k}", str(k), dict.fromkeys(_PART_KEYS), []))
+            self._models[key] = self._resolve_models(key, part_config.get("train") or {}, errors)
+            self._analyses[key] = self._resolve_analyses(key, part_config.get("analyses") or {}, errors)
+        if errors:
+            raise ConfigError(errors)
+        self.parts: list[str] = sorted(self._models)
+        self._model_index = {mid: hps for part in self.parts for mid, hps in self._models[part].items()}
+        self._evaluations: dict[tuple[str, str], list[Evaluation]] = {}
+        self._groups: dict[tuple[str, str], list[FigureGroup]] = {}
+        self._columns: dict[str, dict[str, list[str]]] = {}
+        self._eval_index: dict[str, Evaluation] | None = None
+
+    # --- resolution -----------------------------------------------------------------------
+
+    def _resolve_models(self, part: str, block: Any, errors: list[str]) -> dict[str, dict]:
+        defaults = train_defaults()
+        number = int(part[-1])
+        base = deep_merge(defaults, {"part": number})
+        try:
+            points = expand_spread(block, list_depths(defaults), f"{part}.train")
+        except ConfigError as e:
+            errors.extend(e.errors)
+            return {}
+        models: dict[str, dict] = {}
+        for i, point in enumerate(points):
+            n_errors = len(errors)
+            hps = validate_train(deep_merge(base, point), defaults, f"{part}.train", errors)
+            if len(errors) > n_errors:
+                continue
+            if hps["part"] != number:
+                errors.append(f"{part}.train.part: got {hps['part']!r}; expected {number} (the part it is under)")
+                continue
+            hps = relevant_hps(hps)
+            mid = model_id(hps)
+            if mid in models:
+                first = list(models).index(mid)
+                self.notices.append(f"{part}.train: point {i} is the same model as point {first} "
+                                    f"({mid}); it is trained once")
+                continue
+            models[mid] = hps
+        return models
+
+    def _resolve_analyses(self, part: str, block: Any, errors: list[str]) -> dict[str, dict]:
+        path = f"{part}.analyses"
+        if not isinstance(block, Mapping):
+            errors.append(f"{path}: got {block!r}; expected a mapping of analysis names to settings")
+            return {}
+        defaults = analysis_defaults()
+        try:
+            block = expand_dotted(block, path)
+        except ConfigError as e:
+            errors.extend(e.errors)
+            return {}
+        merged = {}
+        for name, settings in block.items():
+            if name not in defaults:
+                errors.append(unknown_key(f"{path}.{name}", name, defaults, []))
+            elif settings is not None and not isinstance(settings, Mapping):
+                errors.append(f"{path}.{name}: got {settings!r}; "
+                              f"expected a mapping of settings ({{}} for the defaults)")
+            else:
+                merged[name] = deep_merge(defaults[name], settings or {})
+        return validate_analyses(merged, defaults, path, errors)
+
+    # --- queries --------------------------------------------------------------------------
+
+    def _part(self, part: str) -> str:
+        if part not in self._models:
+            raise KeyError(f"part {part!r} is not in this study; it has {', '.join(self.parts) or 'no parts'}")
+        return part
+
+    def models(self, part: str) -> dict[str, dict]:
+        """`{model_id: resolved training hyperparameters}` of `part`, in spread order, without
+        duplicates. The trees are shared: do not modify them."""
+        return dict(self._models[self._part(part)])
+
+    def all_models(self) -> dict[str, dict]:
+        """`{model_id: hyperparameters}` over every part."""
+        return dict(self._model_index)
+
+    def model(self, model_id: str) -> dict:
+        """The hyperparameters of one model of the study; KeyError if the study has none such."""
+        return self._model_index[model_id]
+
+    def analyses(self, part: str) -> dict[str, dict]:
+        """`{analysis name: resolved settings}` of `part` (merged over the packaged defaults;
+        `compare` as a list of dotted keys; `train` as a nested filter)."""
+        return dict(self._analyses[self._part(part)])
+
+    def evaluations(self, part: str, analysis: str) -> list[Evaluation]:
+        """The evaluations of `analysis` in `part`: for each model selected by the analysis'
+        `train:` filter, one per task variant (`plant_perts`) or one (`fixed_points`)."""
+        key = (self._part(part), analysis)
+        if key not in self._evaluations:
+            settings = self._analyses[part].get(analysis)
+            if settings is None:
+                raise KeyError(f"analysis {analysis!r} is not configured for {part}; "
+                               f"it has {', '.join(self._analyses[part]) or 'none'}")
+            plan = _PLANS.get(analysis, _generic_plan)
+            evals = []
+            for mid, hps in self._models[part].items():
+                if model_filter_matches(settings["train"], hps):
+                    for variant, eval_hps in plan(settings, hps):
+                        evals.append(_evaluation(mid, part, analysis, variant, eval_hps))
+            self._evaluations[key] = evals
+        return list(self._evaluations[key])
+
+    def evaluation(self, eval_id: str) -> Evaluation:
+        """The evaluation with this id, over every part and analysis; KeyError if none."""
+        if self._eval_index is None:
+            self._eval_index = {e.eval_id: e for part in self.parts for analysis in self._analyses[part]
+                                for e in self.evaluations(part, analysis)}
+        if eval_id not in self._eval_index:
+            raise KeyError(f"no evaluation {eval_id!r} in this study")
+        return self._eval_index[eval_id]
+
+    def figure_groups(self, part: str, analysis: str) -> list[FigureGroup]:
+        """Evaluations of `analysis` grouped for figures: same variant, and models whose
+        hyperparameters differ only in the analysis' `compare` keys."""
+        key = (self._part(part), analysis)
+        if key not in self._groups:
+            compare = list(self._analyses[part][analysis].get("compare") or [])
+            grouped: dict[tuple[str, str], list[Evaluation]] = {}
+            for e in self.evaluations(part, analysis):
+                rest = {k: v for k, v in flatten(self._model_index[e.model_id]).items() if k not in compare}
+                grouped.setdefault((e.variant, canonical_json(rest)), []).append(e)
+            groups = []
+            for (variant, _), members in grouped.items():
+                members.sort(key=lambda e: tuple(_sort_key(flatten(self._model_index[e.model_id]).get(k))
+                                                 for k in compare))
+                group_id = identity({
+                    "stage": "figures",
+                    "version": {s: STAGE_VERSIONS[s] for s in ("figures", "measures")},
+                    "analysis": analysis, "variant": variant, "compare": compare,
+                    "members": [e.eval_id for e in members],
+                })
+                label = self._label(part, self._model_index[members[0].model_id], exclude=compare)
+                groups.append(FigureGroup(group_id, label, compare, members, variant))
+            self._groups[key] = groups
+        return list(self._groups[key])
+
+    def varying_keys(self, part: str, *, dependent: bool = False, exclude: Sequence[str] = ()) -> list[str]:
+        """Dotted training keys whose value differs between the models of `part`, categorical
+        keys first, without those in `exclude`. A key whose value follows from the value of an
+        earlier listed key (zipped with it, like the motor noise with the feedback noise, or only
+        present for some values of it) is left out unless `dependent`."""
+        if part not in self._columns:
+            flat = [flatten(h) for h in self._models[self._part(part)].values()]
+            keys = list(dict.fromkeys(k for f in flat for k in f))
+            keys.sort(key=lambda k: (_FIRST.index(k) if k in _FIRST else len(_FIRST)))
+            columns = {k: [canonical_json(f.get(k)) for f in flat] for k in keys}
+            self._columns[part] = {k: c for k, c in columns.items() if len(set(c)) > 1}
+        columns = self._columns[part]
+        kept: list[str] = []
+        for k, column in columns.items():
+            if k not in exclude and (dependent or not any(_determines(columns[j], column) for j in kept)):
+                kept.append(k)
+        return kept
+
+    def describe_model(self, hps: Mapping[str, Any]) -> str:
+        """A short readable label of `hps` from the keys that vary in its part, e.g.
+        `curl_std-1.0_delay-0_fbnoise-0.01` ("model" if nothing varies)."""
+        return self._label(f"part{hps['part']}", hps, exclude=[]) if hps.get("part") else "model"
+
+    def _label(self, part: str, hps: Mapping[str, Any], exclude: list[str]) -> str:
+        flat = flatten(hps)
+        words = [_word(k, flat.get(k)) for k in self.varying_keys(part, exclude=exclude)]
+        return "_".join(words) or ("all" if exclude else "model")
+
+
+# --- evaluation plans: (settings, model hps) -> [(variant, evaluation hps)] ----------------------
+
+def _noise(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> dict[str, float]:
+    override = settings.get("model") or {}
+    return {k: hps["model"][k] if override.get(k) is None else override[k]
+            for k in ("feedback_noise_std", "motor_noise_std")}
+
+
+def _eval_n(settings: Mapping[str, Any], noise: Mapping[str, float]) -> int:
+    # Without noise every repeat is the same trial (SPEC §1.9).
+    return 1 if all(v == 0 for v in noise.values()) else int(settings["eval_n"])
+
+
+def _sisu(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[float] | None:
+    return list(settings["sisu"]) if hps["part"] == 2 else None
+
+
+def _plant_perts(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
+    pert_type = settings["pert"]["type"] or hps["pert"]["type"]
+    noise = _noise(settings, hps)
+    return [(variant, {
+        "eval_n": _eval_n(settings, noise),
+        "seed": hps["seed"],
+        "task": dict(task),
+        "pert": {"type": pert_type, "amp": list(settings["pert"]["amp"][pert_type])},
+        "sisu": _sisu(settings, hps),
+        "model": noise,
+    }) for variant, task in settings["tasks"].items() if task is not None]
+
+
+def _fixed_points(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
+    return [("steady", {
+        "eval_n": _eval_n(settings, _noise(settings, hps)),
+        "seed": hps["seed"],
+        "grid_n": settings["grid_n"],
+        "sisu": _sisu(settings, hps),
+        "candidate_stride": settings["candidate_stride"],
+        "n_pcs": settings["n_pcs"],
+    })]
+
+
+def _generic_plan(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
+    """An analysis without its own plan: its settings (less `train`, `compare`) with each null
+    filled from the model's value at the same key path."""
+    def fill(node: Any, model_node: Any) -> Any:
+        if isinstance(node, Mapping):
+            return {k: fill(v, model_node.get(k) if isinstance(model_node, Mapping) else None)
+                    for k, v in node.items()}
+        return model_node if node is None else node
+
+    out = fill({k: v for k, v in settings.items() if k not in ("train", "compare")}, hps)
+    out["seed"] = hps["seed"]
+    if "eval_n" in out:
+        out["eval_n"] = _eval_n(out, _noise(out, hps))
+    return [("default", out)]
+
+
+_PLANS = {"plant_perts": _plant_perts, "fixed_points": _fixed_points}
+
+
+def _evaluation(mid: str, part: str, analysis: str, variant: str, hps: dict) -> Evaluation:
+    stage = "fixed_points" if analysis == "fixed_points" else "evaluate"
+    version = ({s: STAGE_VERSIONS[s] for s in ("evaluate", "fixed_points")} if stage == "fixed_points"
+               else STAGE_VERSIONS["evaluate"])
+    eval_id = identity({"stage": stage, "version": version, "model": mid, "analysis": analysis,
+                        "variant": variant, "hps": hps})
+    return Evaluation(eval_id, mid, part, analysis, variant, hps)
+
+
+def _determines(a: list[str], b: list[str]) -> bool:
+    """Whether column `b` is a function of column `a` (equal values of `a` imply equal values of `b`)."""
+    seen: dict[str, str] = {}
+    return all(seen.setdefault(x, y) == y for x, y in zip(a, b))
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return ",".join(_fmt(v) for v in value)
+    return "none" if value is None else str(value)
+
+
+def safe_name(text: str) -> str:
+    """`text` with every character other than letters, digits, `.`, `,`, `+`, `-` and `_` as `-`."""
+    return re.sub(r"[^A-Za-z0-9.,+_-]", "-", text)
+
+
+def _word(key: str, value: Any) -> str:
+    if isinstance(value, str):
+        return safe_name(value)
+    return safe_name(f"{_SHORT.get(key, key.rsplit('.', 1)[-1])}-{_fmt(value)}")
+
+
+def _sort_key(value: Any) -> tuple:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (0, float(value), "")
+    return (1, 0.0, canonical_json(value))
