@@ -32,7 +32,7 @@ chromium:
 	fi
 
 demo: setup
-	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/demo.yaml results/part1/all results/part2/all
+	$(VENV)/bin/snakemake --cores $(CORES) results/part1/all results/part2/all --configfile config/demo.yaml
 
 test: setup
 	$(VENV)/bin/pytest -q

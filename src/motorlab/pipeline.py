@@ -102,6 +102,10 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
 
     products = []
     for s in sorted(map(str, sidecars)):
+        if not s.endswith(".json"):  # a product without a sidecar (measures): named by its identity
+            kind = Path(s).parent.name
+            products.append({"kind": kind, "id": Path(s).stem, "sidecar": None, "paths": [_rel(s)]})
+            continue
         rec = json.loads(Path(s).read_text())
         paths = rec.get("paths") or [rec.get("path")]
         products.append({"kind": rec["kind"], "id": rec["id"], "sidecar": _rel(s),

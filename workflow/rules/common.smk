@@ -18,15 +18,22 @@ EVALS = {
     }
     for part in PARTS
 }
-GROUPS = {
-    part: {
-        f"{g.label}_{g.group_id[:8]}": g
-        for name in STUDY.analyses(part)
-        if name == "plant_perts"
-        for g in STUDY.figure_groups(part, name)
+
+
+def _groups(analysis):
+    return {
+        part: {
+            f"{g.label}_{g.group_id[:8]}": g
+            for name in STUDY.analyses(part)
+            if name == analysis
+            for g in STUDY.figure_groups(part, name)
+        }
+        for part in PARTS
     }
-    for part in PARTS
-}
+
+
+GROUPS = _groups("plant_perts")
+FP_GROUPS = _groups("fixed_points")
 
 
 wildcard_constraints:
@@ -89,6 +96,28 @@ def group_params(wildcards):
     }
 
 
+def fp_group_inputs(wildcards):
+    g = FP_GROUPS[wildcards.part][wildcards.group]
+    base = f"results/{wildcards.part}/fixed_points"
+    return {
+        "fixed_points": [f"{base}/{m.eval_id}.parquet" for m in g.members],
+        "eigenvalues": [f"{base}/{m.eval_id}_eigenvalues.parquet" for m in g.members],
+        "summaries": [f"{base}/{m.eval_id}_summary.parquet" for m in g.members],
+        "models": [f"results/{wildcards.part}/models/{m.model_id}.json" for m in g.members],
+    }
+
+
+def fp_group_params(wildcards):
+    g = FP_GROUPS[wildcards.part][wildcards.group]
+    return {
+        "group_id": g.group_id,
+        "label": g.label,
+        "compare": list(g.compare),
+        "variant": g.variant,
+        "eval_ids": [m.eval_id for m in g.members],
+    }
+
+
 def part_products(wildcards):
     part = wildcards.part
     out = [f"results/{part}/models/{mid}.json" for mid in STUDY.models(part)]
@@ -96,4 +125,5 @@ def part_products(wildcards):
     out += [f"results/{part}/measures/{e.eval_id}.parquet" for e in plant_pert_evals(part)]
     out += [f"results/{part}/figures/{name}.json" for name in GROUPS[part]]
     out += [f"results/{part}/fixed_points/{e.eval_id}.json" for e in fixed_point_evals(part)]
+    out += [f"results/{part}/fixed_points/figures/{name}.json" for name in FP_GROUPS[part]]
     return out

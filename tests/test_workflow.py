@@ -1,0 +1,107 @@
+"""End to end: the Snakemake workflow on a tiny part-1 study, and what a rerun recomputes."""
+
+import json
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = Path(sys.executable).with_name("snakemake")
+
+TINY = {
+    "part1": {
+        "train": {
+            "plant.n_steps": 20,
+            "model": {"hidden_size": 8, "n_replicates": 2},
+            "train": {"batch_size": 8, "n_batches": 12, "validation_eval_n": 1},
+            "pert.type": "curl",
+            "pert.std": [0.0, 1.0],
+        },
+        "analyses": {
+            "plant_perts": {
+                "eval_n": 1,
+                "tasks": {"full": {"grid_n": 1, "n_directions": 4}, "small": {"grid_n": 1, "n_directions": 2}},
+                "pert": {"amp": {"curl": [0.0, 2.0]}},
+            }
+        },
+    }
+}
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), *args, "--configfile", "config.yaml"]
+    return subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=600)
+
+
+def job_counts(dry_run_output: str) -> dict[str, int]:
+    """Rule -> job count from the 'Job stats' table of a dry run."""
+    counts = {}
+    table = dry_run_output.split("Job stats:")[-1]
+    for line in table.splitlines():
+        m = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if m and m.group(1) != "total":
+            counts[m.group(1)] = int(m.group(2))
+    return counts
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    workdir = tmp_path_factory.mktemp("workflow")
+    (workdir / "config.yaml").write_text(yaml.safe_dump(TINY))
+    run = snakemake(workdir, "--cores", "2", "results/part1/all")
+    assert run.returncode == 0, run.stderr[-4000:]
+    return workdir
+
+
+def test_run_writes_every_product_with_sidecars(study):
+    part = study / "results" / "part1"
+    models = sorted(part.glob("models/*.eqx"))
+    assert len(models) == 2
+    for m in models:
+        assert m.with_suffix(".json").exists()
+        assert (m.parent / f"{m.stem}_history.npz").exists()
+        header = json.loads(m.read_bytes().split(b"\n", 1)[0])
+        assert header["hps"]["model"]["hidden_size"] == 8
+    assert len(list(part.glob("evals/*.parquet"))) == 4  # 2 models x (full, small)
+    assert len(list(part.glob("measures/*.parquet"))) == 4
+    html = list(part.glob("figures/*/*.html"))
+    assert any("aligned_compare_train" in p.name for p in html)
+    assert any("velocity_profiles" in p.name for p in html)
+    assert any("measures_compare_train__max_orthogonal_distance_left" in p.name for p in html)
+    if shutil.which("chromium") or shutil.which("chromium-browser"):
+        assert len(list(part.glob("figures/*/*.png"))) == len(html)
+    manifest = json.loads((part / "all").read_text())
+    assert manifest["counts"]["model"] == 2 and manifest["counts"]["evaluation"] == 4
+    with sqlite3.connect(study / "results" / "catalog.sqlite") as db:
+        (n_models,) = db.execute("select count(*) from models").fetchone()
+        (n_figs,) = db.execute("select count(*) from figures").fetchone()
+    assert n_models == 2 and n_figs == len(html)
+    assert (study / "logs" / "part1" / "train").is_dir() and (study / "benchmarks" / "part1" / "train").is_dir()
+
+
+def test_second_run_has_nothing_to_do(study):
+    run = snakemake(study, "-n", "results/part1/all")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Nothing to be done" in run.stdout + run.stderr
+
+
+def test_changing_one_spread_value_reruns_only_the_new_model(study, tmp_path):
+    changed = json.loads(json.dumps(TINY))
+    changed["part1"]["train"]["pert.std"] = [0.0, 1.5]
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(changed))
+    shutil.copytree(study / "results", tmp_path / "results")
+    shutil.copytree(study / ".snakemake", tmp_path / ".snakemake", ignore=shutil.ignore_patterns("locks", "log"))
+    run = snakemake(tmp_path, "-n", "results/part1/all")
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = job_counts(run.stdout + run.stderr)
+    # one new model: its training, its two evaluations and measures, the two figure groups it
+    # belongs to, and the manifest; the sigma = 0 model is not retrained or re-evaluated
+    assert counts == {"train": 1, "evaluate": 2, "measures": 2, "figures": 2, "part_all": 1}
