@@ -77,22 +77,27 @@ def save_model_file(path: str | os.PathLike, ensemble: GRUController, hps: Mappi
     """
     header = {"format": FORMAT, "id": model_id, "hps": hps, "replicates": replicates, **provenance()}
     with atomic_write(path) as f:
-        f.write(json.dumps(header, sort_keys=True).encode() + b"\n")
+        f.write(json.dumps(header, sort_keys=True, default=_json_default).encode() + b"\n")
         eqx.tree_serialise_leaves(f, ensemble)
+    return header
+
+
+def _parse_header(line: bytes, path) -> dict:
+    try:
+        header = json.loads(line)
+    except ValueError as e:  # JSON errors and undecodable bytes alike
+        raise ValueError(f"{path} is not a motorlab model file (its first line is not a JSON header: {e})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path} is not a motorlab model file (header is {type(header).__name__}, expected an object)")
+    if header.get("format") != FORMAT:
+        raise ValueError(f"{path}: unknown model format {header.get('format')!r}, expected {FORMAT!r}")
     return header
 
 
 def read_header(path: str | os.PathLike) -> dict:
     """The JSON header of a model file."""
     with open(path, "rb") as f:
-        line = f.readline()
-    try:
-        header = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise ValueError(f"{path} is not a motorlab model file (bad header: {e})") from None
-    if header.get("format") != FORMAT:
-        raise ValueError(f"{path}: unknown model format {header.get('format')!r}, expected {FORMAT!r}")
-    return header
+        return _parse_header(f.readline(), path)
 
 
 def load_model_file(path: str | os.PathLike) -> tuple[GRUController, dict]:
@@ -103,9 +108,7 @@ def load_model_file(path: str | os.PathLike) -> tuple[GRUController, dict]:
         (`hps`, `replicates` with `best_iteration`/`included`/`excluded_reason`, `versions`, …).
     """
     with open(path, "rb") as f:
-        header = json.loads(f.readline())
-        if header.get("format") != FORMAT:
-            raise ValueError(f"{path}: unknown model format {header.get('format')!r}, expected {FORMAT!r}")
+        header = _parse_header(f.readline(), path)
         skeleton = eqx.filter_eval_shape(ensemble_skeleton, header["hps"])
         ensemble = eqx.tree_deserialise_leaves(io.BytesIO(f.read()), skeleton)
     return ensemble, header

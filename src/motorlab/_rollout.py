@@ -35,7 +35,8 @@ class Interventions(eqx.Module):
     Attributes:
         feedback: (K, 4) added to the sensed [pos, vel] after the delay, before noise (impulses).
         hidden: (K, H) added to the hidden state before the recurrent update (unit stimulation).
-        force: (K, 2) added to the efferent output after motor noise (plant force impulses).
+        force: (K, 2) force impulse on the plant, added to the efferent force at the mechanics
+            step (a disturbance: not recorded as the network's force).
     """
 
     feedback: Float[Array, "k 4"] | None = None
@@ -91,9 +92,8 @@ def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec
             h = h + h_off
         h, out = controller(inputs, h)
         u = env.motor(out, k_motor)
-        if f_off is not None:
-            u = u + f_off
-        state = env.plant.step(state, u + field(state))
+        push = u if f_off is None else u + f_off  # a force impulse disturbs the plant, like a field
+        state = env.plant.step(state, push + field(state))
         return (state, h, queue), (state, u, h if keep_hidden else None)
 
     _, (states, forces, hiddens) = jax.lax.scan(step, (state0, h0, env.feedback.init(state0)), xs)

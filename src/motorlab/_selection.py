@@ -107,7 +107,7 @@ def select_replicates(hps: Hps, total: np.ndarray, saved: list[int], snapshots: 
         "end_position_error": [_num(x) for x in end_error],
         "final_total_loss": [_num(x) for x in final],
         "diverged_at": diverged_at,
-        "readout_norm": [_num(x) for x in np.linalg.norm(np.asarray(best.readout.weight), axis=(1, 2))],
+        "readout_norm": [_num(x) for x in np.linalg.norm(np.asarray(best.readout.weight, dtype=np.float64), axis=(1, 2))],
     }
     return best, info
 

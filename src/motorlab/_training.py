@@ -127,7 +127,8 @@ def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainS
         keys = jr.split(jr.fold_in(key, iteration), alive.shape[0])
         (total, terms), grads = eqx.filter_vmap(grad_fn)(ensemble, keys)
         params = eqx.filter(ensemble, eqx.is_inexact_array)
-        updates, new_opt_state = optimizer.update(grads, opt_state, params)
+        with jax.numpy_dtype_promotion("standard"):  # optax's Adam is not strict-promotion clean
+            updates, new_opt_state = optimizer.update(grads, opt_state, params)
         new_ensemble = eqx.apply_updates(ensemble, updates)
         grads_finite = jnp.stack([jnp.all(jnp.isfinite(g), axis=tuple(range(1, g.ndim)))
                                   for g in jax.tree.leaves(grads)]).all(axis=0)
@@ -203,13 +204,17 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
                 if not alive_np.any():
                     break
 
-    history = {"total": np.asarray(jnp.stack(totals))}
+    history = {"total": np.array(jnp.stack(totals))}
     for name in term_hist[0]:
-        history[name] = np.asarray(jnp.stack([h[name] for h in term_hist]))
+        history[name] = np.array(jnp.stack([h[name] for h in term_hist]))
     n_done = history["total"].shape[0]
     if n_done < n_batches:  # stopped early because everything diverged: pad with NaN
         history = {k: np.concatenate([v, np.full((n_batches - n_done, n_rep), np.nan)]) for k, v in history.items()}
     diverged_at = _first_nonfinite(history["total"])
+    for r, d in enumerate(diverged_at):  # a stopped replicate's later losses mean nothing
+        if d is not None:
+            for v in history.values():
+                v[d:, r] = np.nan
     if all(d is not None for d in diverged_at):
         raise TrainingDiverged(
             f"every replicate diverged (non-finite loss at iterations {diverged_at}); no model saved. "
