@@ -150,6 +150,8 @@ def figures(group: Mapping, *, states_paths: Sequence, measures_paths: Sequence,
     part_n = int(hps[0]["part"])
     figs = build_group_figures(states, meas, variant=group["variant"], compare=group["compare"],
                                part=part_n, dt=float(hps[0]["plant"]["dt"]))
+    if group["variant"] != "small":
+        figs.update(_loss_figures(models, group["compare"]))
     written = mf.write_figures(figs, out_dir, formats=formats)
     records = []
     for name, paths in written.items():
@@ -168,3 +170,23 @@ def figures(group: Mapping, *, states_paths: Sequence, measures_paths: Sequence,
                "figures": records, "paths": [p for r in records for p in r["paths"]], **provenance()}
     write_json(sidecar_path, summary)
     return summary
+
+
+def _loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict:
+    """One training-loss figure per member model, from its `_history.npz`."""
+    from . import figures as mf
+    from ._figure_sets import _get, compare_column
+
+    figs = {}
+    for m in models:
+        path = m.get("history_path")
+        if not path or not Path(path).exists():
+            continue
+        with np.load(path) as f:
+            history = {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
+        reps = m["replicates"]
+        tag = "__".join(f"{compare_column(k)}-{float(_get(m['hps'], k)):g}" for k in compare)
+        figs[f"training_loss__{tag}"] = mf.loss_history(
+            history, reps["best_iteration"], reps["included"],
+            title=" ".join(f"{k} = {_get(m['hps'], k)}" for k in compare))
+    return figs

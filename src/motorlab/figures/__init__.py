@@ -17,3 +17,4 @@ from ._violins import (
     measure_violins as measure_violins,
     replicate_violins as replicate_violins,
 )
+from ._training import loss_history as loss_history

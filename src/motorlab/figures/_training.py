@@ -1,0 +1,42 @@
+"""Training-loss histories, annotated with each replicate's best iteration (SPEC §1.5)."""
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ._style import TEMPLATE, group_colors
+
+
+def loss_history(history: Mapping[str, np.ndarray], best_iteration: Sequence[int],
+                 included: Sequence[bool], *, terms: Sequence[str] = ("total",), title: str | None = None,
+                 width: int = 600, height: int = 400) -> go.Figure:
+    """Loss against iteration (log y), one line per replicate, a marker at its best iteration.
+
+    Arguments:
+        history: `term -> (n_batches, n_replicates)` losses (NaN after a replicate diverged).
+        best_iteration: per replicate, the iteration whose parameters were kept.
+        included: per replicate, whether post-training selection kept it (excluded: dashed).
+        terms: which loss terms to draw (dotted lines for terms other than the first).
+        title: figure title.
+    """
+    n_rep = history[terms[0]].shape[1]
+    colors = group_colors(range(n_rep), "d3")  # distinct lines; twilight makes some replicates white
+    fig = go.Figure()
+    for r in range(n_rep):
+        for j, term in enumerate(terms):
+            y = history[term][:, r]
+            fig.add_trace(go.Scattergl(
+                x=np.arange(y.size), y=y, mode="lines", name=f"replicate {r}" + ("" if j == 0 else f" {term}"),
+                legendgroup=str(r), showlegend=j == 0,
+                line={"color": colors[r], "width": 1.5 if j == 0 else 1,
+                      "dash": "solid" if included[r] else "dash"} | ({"dash": "dot"} if j else {})))
+        best = int(best_iteration[r])
+        fig.add_trace(go.Scatter(
+            x=[best], y=[history[terms[0]][best, r]], mode="markers", legendgroup=str(r), showlegend=False,
+            marker={"color": colors[r], "size": 10, "symbol": "star", "line": {"width": 1, "color": "black"}},
+            hovertemplate=f"replicate {r}<br>best iteration {best}<br>loss %{{y:.4g}}<extra></extra>"))
+    fig.update_layout(template=TEMPLATE, title=title, width=width, height=height,
+                      xaxis_title="Training iteration", yaxis_title="Loss", yaxis_type="log",
+                      legend_title_text="Replicate (★ best iteration)")
+    return fig
