@@ -355,7 +355,7 @@ def test_demo_config_is_tiny():
     for part in study.parts:
         assert len(study.models(part)) == 4
         for hps in study.models(part).values():
-            assert hps["model"]["hidden_size"] <= 16 and hps["train"]["n_batches"] <= 40
+            assert hps["model"]["hidden_size"] <= 32 and hps["train"]["n_batches"] <= 600  # seconds each
             assert hps["plant"]["n_steps"] == 40 and hps["model"]["n_replicates"] == 2
         for e in study.evaluations(part, "plant_perts"):
             assert e.hps["eval_n"] == 1 and e.hps["task"]["n_directions"] <= 8
