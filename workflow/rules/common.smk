@@ -23,7 +23,7 @@ EVALS = {
 def _groups(analysis):
     return {
         part: {
-            f"{g.label}_{g.group_id[:8]}": g
+            f"{g.label}_{g.variant}_{g.group_id[:8]}": g
             for name in STUDY.analyses(part)
             if name == analysis
             for g in STUDY.figure_groups(part, name)
