@@ -36,7 +36,8 @@ def compare_column(key: str) -> str:
     return "train_std" if key == "pert.std" else key.replace(".", "__")
 
 
-def _get(tree: Mapping, dotted: str):
+def get_key(tree: Mapping, dotted: str):
+    """The value at a dotted key path of a nested mapping."""
     for part in dotted.split("."):
         tree = tree[part]
     return tree
@@ -48,7 +49,7 @@ def tag(frames: Sequence[pd.DataFrame], model_hps: Sequence[Mapping], compare: S
     for df, hps in zip(frames, model_hps, strict=True):
         df = df.copy()
         for key in compare:
-            df[compare_column(key)] = _get(hps, key)
+            df[compare_column(key)] = get_key(hps, key)
         out.append(df)
     return pd.concat(out, ignore_index=True)
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from ._figure_stage import figures as figures, fixed_point_figures as fixed_point_figures
 from ._io import atomic_write, load_model_file, provenance, save_model_file, write_json
 from ._states import read_table, write_table
 from ._training import train_ensemble
@@ -125,68 +126,89 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
     return manifest
 
 
-def figures(group: Mapping, *, states_paths: Sequence, measures_paths: Sequence, model_sidecars: Sequence,
-            out_dir, sidecar_path, part: str, formats: Sequence[str] = ("html", "png")) -> dict:
-    """Build and write the behaviour figures of one figure group, with one sidecar per figure.
+def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_path, summary_path,
+                 sidecar_path) -> dict:
+    """Steady-state fixed points of every replicate (SPEC §2.10), written as three tables.
+
+    The model is evaluated on the steady-state grid (target = start = a grid point) at each
+    SISU; each condition's hidden states (all evaluations × time steps, strided) are the finder's
+    starts for that condition's steady-state map, and its final state picks the primary point.
 
     Arguments:
-        group: `{"group_id", "label", "compare", "variant", "eval_ids"}` (a `FigureGroup`).
-        states_paths, measures_paths, model_sidecars: the members' products, in member order.
-        out_dir: folder for the figure files (HTML + static images, one shared plotly.min.js).
-        sidecar_path: the group's JSON record listing every figure.
+        evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}` with hps
+            `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs, model: {noise stds}}`.
+        points_path: one row per unique point (replicate × position × SISU), with PC1–3 of a PCA
+            fitted per replicate on its evaluated hidden states.
+        eigenvalues_path: eigenvalues of every verified point, long form.
+        summary_path: how the grid moves with SISU and its alignment with the readout, plus the
+            readout directions in PC space (`kind` column: "grid_shift" / "readout").
     """
-    import json
+    import jax.random as jr
+    import pandas as pd
 
-    from . import figures as mf
-    from ._figure_sets import build_group_figures, figure_params
-    from .config import STAGE_VERSIONS, identity
+    from ._evaluate import evaluate as run_evaluation
+    from ._fp_analysis import (
+        eigenvalue_table,
+        grid_shift_summary,
+        parquet_ready,
+        pca_columns,
+        readout_directions,
+        steady_state_fixed_points,
+    )
+    from ._pca import fit_pca
+    from ._setup import n_context, replicate
+    from ._tasks import grid_centres
 
-    models = [json.loads(Path(p).read_text()) for p in model_sidecars]
-    hps = [m["hps"] for m in models]
-    from ._figure_sets import tag
+    ensemble, header = load_model_file(model_path)
+    hps, e = header["hps"], evaluation["hps"]
+    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
+    grid_n = int(e["grid_n"])
+    ev = run_evaluation(ensemble, hps, {
+        "eval_n": e["eval_n"], "seed": e["seed"],
+        "task": {"grid_n": grid_n, "n_directions": 1, "reach_length": 0.0},
+        "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
+        "model": e.get("model") or {"feedback_noise_std": None, "motor_noise_std": None},
+    }, keep_hidden=True)
+    hidden = ev.hidden  # (E, R, C, T, H), C = sisu-major × positions
+    n_eval, n_rep, n_cond, n_t, size = hidden.shape
+    n_s, n_p = (1 if sisu is None else len(sisu)), grid_n**2
+    by_cond = hidden.reshape(n_eval, n_rep, n_s, n_p, n_t, size)
+    # Finder inputs are position-major (position, then SISU): order candidates the same way.
+    states = [[by_cond[:, r, s, p].reshape(-1, size) for p in range(n_p) for s in range(n_s)]
+              for r in range(n_rep)]
+    references = np.transpose(by_cond[0, :, :, :, -1], (0, 2, 1, 3))  # (R, P, S, H)
+    points = steady_state_fixed_points(
+        ensemble.cell, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
+        key=jr.PRNGKey(int(e["seed"])), states=states, references=references[:, :, :, None],
+        stride=int(e["candidate_stride"]))
+    points.insert(1, "included", np.asarray(ev.included)[points["replicate"].to_numpy()])
+    n_pcs = int(e["n_pcs"])
+    frames, readouts = [], []
+    for r in range(n_rep):
+        pca = fit_pca(hidden[:, r], n_pcs)
+        frames.append(pca_columns(pca, points[points["replicate"] == r], n_pcs))
+        rd = readout_directions(pca, [replicate(ensemble, r).readout], n_pcs)
+        readouts.append(rd.assign(replicate=np.int16(r)))
+    points = pd.concat(frames, ignore_index=True)
+    eigs = eigenvalue_table(points)
+    summary = pd.concat([
+        grid_shift_summary(points, [replicate(ensemble, r).readout for r in range(n_rep)]).assign(kind="grid_shift"),
+        pd.concat(readouts, ignore_index=True).assign(kind="readout"),
+    ], ignore_index=True)
+    table = parquet_ready(points)
+    table["h"] = [np.asarray(h, np.float32) for h in table["h"]]
+    write_table(table, points_path)
+    write_table(eigs, eigenvalues_path)
+    write_table(summary, summary_path)
+    verified = points[points["status"] == "fixed_point"]
+    record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
+              "analysis": evaluation["analysis"], "variant": evaluation["variant"], "hps": e,
+              "model_ids": [evaluation["model_id"]], "model_hps": hps,
+              "path": _rel(points_path), "paths": [_rel(points_path), _rel(eigenvalues_path), _rel(summary_path)],
+              "counts": {"conditions": int(n_rep * n_p * n_s),
+                         "with_fixed_point": int(verified.groupby(["replicate", "position", "sisu"]).ngroups),
+                         "fixed_points": int(len(verified))},
+              **provenance()}
+    write_json(sidecar_path, record)
+    return record
 
-    states = tag([read_table(p) for p in states_paths], hps, group["compare"])
-    meas = tag([read_table(p) for p in measures_paths], hps, group["compare"])
-    part_n = int(hps[0]["part"])
-    figs = build_group_figures(states, meas, variant=group["variant"], compare=group["compare"],
-                               part=part_n, dt=float(hps[0]["plant"]["dt"]))
-    if group["variant"] != "small":
-        figs.update(_loss_figures(models, group["compare"]))
-    written = mf.write_figures(figs, out_dir, formats=formats)
-    records = []
-    for name, paths in written.items():
-        fig_id = identity({"stage": "figures", "version": STAGE_VERSIONS["figures"],
-                           "group": group["group_id"], "figure": name})
-        rec = {"kind": "figure", "id": fig_id, "part": part, "figure": name.split("__")[0],
-               "name": name, "params": figure_params(name), "group": group["label"],
-               "paths": [_rel(p) for p in paths], "eval_ids": list(group["eval_ids"]),
-               "model_ids": [m["id"] for m in models], "hps": {"compare": list(group["compare"])},
-               **provenance()}
-        write_json(Path(out_dir) / f"{name}.json", rec)
-        records.append({"id": fig_id, "name": name, "paths": rec["paths"]})
-    summary = {"kind": "figure_set", "id": group["group_id"], "part": part, "label": group["label"],
-               "variant": group["variant"], "compare": list(group["compare"]),
-               "eval_ids": list(group["eval_ids"]), "model_ids": [m["id"] for m in models],
-               "figures": records, "paths": [p for r in records for p in r["paths"]], **provenance()}
-    write_json(sidecar_path, summary)
-    return summary
-
-
-def _loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict:
-    """One training-loss figure per member model, from its `_history.npz`."""
-    from . import figures as mf
-    from ._figure_sets import _get, compare_column
-
-    figs = {}
-    for m in models:
-        path = m.get("history_path")
-        if not path or not Path(path).exists():
-            continue
-        with np.load(path) as f:
-            history = {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
-        reps = m["replicates"]
-        tag = "__".join(f"{compare_column(k)}-{float(_get(m['hps'], k)):g}" for k in compare)
-        figs[f"training_loss__{tag}"] = mf.loss_history(
-            history, reps["best_iteration"], reps["included"],
-            title=" ".join(f"{k} = {_get(m['hps'], k)}" for k in compare))
-    return figs

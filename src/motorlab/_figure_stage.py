@@ -1,0 +1,130 @@
+"""Workflow stage: draw a figure group's figures and write them with one sidecar each."""
+
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+
+from . import figures as mf
+from ._figure_sets import build_group_figures, compare_column, figure_params, get_key, tag
+from ._io import provenance, write_json
+from ._states import read_table
+from .config import STAGE_VERSIONS, identity
+from .figures._fixed_points import eigenvalue_histograms, eigenvalue_scatter, fixed_points_3d, trace_determinant
+
+
+def _rel(path) -> str:
+    import os
+
+    return os.path.relpath(path)
+
+
+def write_figure_set(figs: Mapping[str, go.Figure], group: Mapping, models: Sequence[Mapping], *, out_dir,
+                     sidecar_path, part: str, formats: Sequence[str]) -> dict:
+    """Write `figs` (HTML + static images) with a sidecar per figure, and the group's record."""
+    written = mf.write_figures(figs, out_dir, formats=formats)
+    records = []
+    for name, paths in written.items():
+        fig_id = identity({"stage": "figures", "version": STAGE_VERSIONS["figures"],
+                           "group": group["group_id"], "figure": name})
+        rec = {"kind": "figure", "id": fig_id, "part": part, "figure": name.split("__")[0], "name": name,
+               "params": figure_params(name), "group": group["label"], "paths": [_rel(p) for p in paths],
+               "eval_ids": list(group["eval_ids"]), "model_ids": [m["id"] for m in models],
+               "hps": {"compare": list(group["compare"])}, **provenance()}
+        write_json(Path(out_dir) / f"{name}.json", rec)
+        records.append({"id": fig_id, "name": name, "paths": rec["paths"]})
+    summary = {"kind": "figure_set", "id": group["group_id"], "part": part, "label": group["label"],
+               "variant": group["variant"], "compare": list(group["compare"]),
+               "eval_ids": list(group["eval_ids"]), "model_ids": [m["id"] for m in models],
+               "figures": records, "paths": [p for r in records for p in r["paths"]], **provenance()}
+    write_json(sidecar_path, summary)
+    return summary
+
+
+def _read_models(paths: Sequence) -> list[dict]:
+    return [json.loads(Path(p).read_text()) for p in paths]
+
+
+def figures(group: Mapping, *, states_paths: Sequence, measures_paths: Sequence, model_sidecars: Sequence,
+            out_dir, sidecar_path, part: str, formats: Sequence[str] = ("html", "png")) -> dict:
+    """Build and write the behaviour figures of one figure group (see `motorlab._figure_sets`).
+
+    Arguments:
+        group: `{"group_id", "label", "compare", "variant", "eval_ids"}` (a `FigureGroup`).
+        states_paths, measures_paths, model_sidecars: the members' products, in member order.
+        out_dir: folder for the figure files (HTML + static images, one shared plotly.min.js).
+        sidecar_path: the group's JSON record listing every figure.
+    """
+    models = _read_models(model_sidecars)
+    hps = [m["hps"] for m in models]
+    states = tag([read_table(p) for p in states_paths], hps, group["compare"])
+    meas = tag([read_table(p) for p in measures_paths], hps, group["compare"])
+    figs = build_group_figures(states, meas, variant=group["variant"], compare=group["compare"],
+                               part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]))
+    if group["variant"] != "small":
+        figs.update(loss_figures(models, group["compare"]))
+    return write_figure_set(figs, group, models, out_dir=out_dir, sidecar_path=sidecar_path, part=part,
+                            formats=formats)
+
+
+def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str, go.Figure]:
+    """One training-loss figure per member model, from its `_history.npz`."""
+    figs = {}
+    for m in models:
+        path = m.get("history_path")
+        if not path or not Path(path).exists():
+            continue
+        with np.load(path) as f:
+            history = {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
+        reps = m["replicates"]
+        tag_ = "__".join(f"{compare_column(k)}-{float(get_key(m['hps'], k)):g}" for k in compare)
+        figs[f"training_loss__{tag_}"] = mf.loss_history(
+            history, reps["best_iteration"], reps["included"],
+            title=" ".join(f"{k} = {get_key(m['hps'], k)}" for k in compare))
+    return figs
+
+
+def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_paths: Sequence,
+                        summary_paths: Sequence, model_sidecars: Sequence, out_dir, sidecar_path,
+                        part: str, formats: Sequence[str] = ("html", "png")) -> dict:
+    """Figures of the steady-state fixed points of a group of models (SPEC §2.10): eigenvalue
+    scatter by SISU / replicate / position, angle and modulus histograms (by train std, and
+    lowest vs highest SISU), 3-D PC plots of the grids with readout vectors, and discrete and
+    continuous trace–determinant diagrams. Only primary points of included replicates are drawn."""
+    models = _read_models(model_sidecars)
+    hps = [m["hps"] for m in models]
+    key = group["compare"][0]
+    col = compare_column(key)
+    points = tag([read_table(p) for p in points_paths], hps, group["compare"])
+    eigs = tag([read_table(p) for p in eigenvalues_paths], hps, group["compare"])
+    summaries = tag([read_table(p) for p in summary_paths], hps, group["compare"])
+    points = points[points["primary"] & points["included"]]
+    eigs = eigs[eigs["primary"] & eigs["included"]]
+    dt = float(hps[0]["plant"]["dt"])
+    figs: dict[str, go.Figure] = {}
+    for value in sorted(eigs[col].unique()):
+        tag_, title = f"{col}-{float(value):g}", f"{key} = {float(value):g}"
+        at = eigs[eigs[col] == value]
+        figs[f"eigenvalues_by_sisu__{tag_}"] = eigenvalue_scatter(at, "sisu", title=title)
+        figs[f"eigenvalues_by_replicate__{tag_}"] = eigenvalue_scatter(at, "replicate", title=title)
+        figs[f"eigenvalues_by_position__{tag_}"] = eigenvalue_scatter(at, "position", marginals=False, title=title)
+        figs[f"trace_determinant__{tag_}"] = trace_determinant(at, "sisu", title=title)
+        figs[f"trace_determinant_continuous__{tag_}"] = trace_determinant(
+            at, "sisu", time="continuous", dt=dt, title=f"{title} (continuous time)")
+        lo, hi = at["sisu"].min(), at["sisu"].max()
+        if hi > lo:
+            figs[f"eigenvalue_histograms_sisu_lowhigh__{tag_}"] = eigenvalue_histograms(
+                at[at["sisu"].isin([lo, hi])], "sisu", title=title)
+        pts = points[points[col] == value]
+        if len(pts):
+            rep = int(pts["replicate"].min())
+            readout = summaries[(summaries["kind"] == "readout") & (summaries[col] == value)
+                                & (summaries["replicate"] == rep)]
+            figs[f"fixed_point_grid_3d__{tag_}"] = fixed_points_3d(
+                pts[pts["replicate"] == rep], "sisu", readout=readout, title=f"{title}, replicate {rep}")
+    if eigs[col].nunique() > 1:
+        figs["eigenvalue_histograms_compare_train"] = eigenvalue_histograms(eigs, col)
+    return write_figure_set(figs, group, models, out_dir=out_dir, sidecar_path=sidecar_path, part=part,
+                            formats=formats)

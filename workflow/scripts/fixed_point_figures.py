@@ -1,0 +1,19 @@
+"""Snakemake job: the fixed-point figures of one figure group (see motorlab.pipeline)."""
+from motorlab._threads import limit_cpu_threads
+
+limit_cpu_threads(snakemake.threads)
+
+from motorlab import pipeline  # noqa: E402
+from motorlab._jobs import job_log  # noqa: E402
+
+with job_log(snakemake.log[0]):
+    pipeline.fixed_point_figures(
+        snakemake.params.group,
+        points_paths=snakemake.input.fixed_points,
+        eigenvalues_paths=snakemake.input.eigenvalues,
+        summary_paths=snakemake.input.summaries,
+        model_sidecars=snakemake.input.models,
+        out_dir=snakemake.output[0],
+        sidecar_path=snakemake.output.sidecar,
+        part=snakemake.wildcards.part,
+    )

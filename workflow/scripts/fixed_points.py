@@ -1,0 +1,17 @@
+"""Snakemake job: steady-state fixed points of one model (see motorlab.pipeline.fixed_points)."""
+from motorlab._threads import limit_cpu_threads
+
+limit_cpu_threads(snakemake.threads)
+
+from motorlab import pipeline  # noqa: E402
+from motorlab._jobs import job_log  # noqa: E402
+
+with job_log(snakemake.log[0]):
+    pipeline.fixed_points(
+        snakemake.input.model,
+        snakemake.params.evaluation,
+        points_path=snakemake.output.fixed_points,
+        eigenvalues_path=snakemake.output.eigenvalues,
+        summary_path=snakemake.output.summary,
+        sidecar_path=snakemake.output.sidecar,
+    )
