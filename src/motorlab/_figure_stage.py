@@ -12,7 +12,13 @@ from ._figure_sets import build_group_figures, compare_column, figure_params, ge
 from ._io import provenance, write_json
 from ._states import read_table
 from .config import STAGE_VERSIONS, identity
-from .figures._fixed_points import eigenvalue_histograms, eigenvalue_scatter, fixed_points_3d, trace_determinant
+from .figures._fixed_points import (
+    eigenvalue_histograms,
+    eigenvalue_scatter,
+    fixed_points_3d,
+    trace_determinant,
+    trajectories_3d,
+)
 
 
 def _rel(path) -> str:
@@ -87,12 +93,14 @@ def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str,
 
 
 def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_paths: Sequence,
-                        summary_paths: Sequence, model_sidecars: Sequence, out_dir, sidecar_path,
-                        part: str, formats: Sequence[str] = ("html", "png")) -> dict:
+                        summary_paths: Sequence, reach_paths: Sequence, trajectories_paths: Sequence,
+                        model_sidecars: Sequence, out_dir, sidecar_path, part: str,
+                        formats: Sequence[str] = ("html", "png")) -> dict:
     """Figures of the steady-state fixed points of a group of models (SPEC §2.10): eigenvalue
     scatter by SISU / replicate / position, angle and modulus histograms (by train std, and
-    lowest vs highest SISU), 3-D PC plots of the grids with readout vectors, and discrete and
-    continuous trace–determinant diagrams. Only primary points of included replicates are drawn."""
+    lowest vs highest SISU), 3-D PC plots of the grids with readout vectors, discrete and
+    continuous trace–determinant diagrams, and (SPEC §2.11) goal-goal / init-goal points and
+    fixed-point trajectories of reaches. Only primary points of included replicates are drawn."""
     models = _read_models(model_sidecars)
     hps = [m["hps"] for m in models]
     key = group["compare"][0]
@@ -100,7 +108,10 @@ def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_p
     points = tag([read_table(p) for p in points_paths], hps, group["compare"])
     eigs = tag([read_table(p) for p in eigenvalues_paths], hps, group["compare"])
     summaries = tag([read_table(p) for p in summary_paths], hps, group["compare"])
+    reach = tag([read_table(p) for p in reach_paths], hps, group["compare"])
+    trajectories = tag([read_table(p) for p in trajectories_paths], hps, group["compare"])
     points = points[points["primary"] & points["included"]]
+    reach = reach[reach["primary"] & reach["included"]]
     eigs = eigs[eigs["primary"] & eigs["included"]]
     dt = float(hps[0]["plant"]["dt"])
     figs: dict[str, go.Figure] = {}
@@ -124,7 +135,32 @@ def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_p
                                 & (summaries["replicate"] == rep)]
             figs[f"fixed_point_grid_3d__{tag_}"] = fixed_points_3d(
                 pts[pts["replicate"] == rep], "sisu", readout=readout, title=f"{title}, replicate {rep}")
+        figs.update(_reach_figures(reach[reach[col] == value], trajectories[trajectories[col] == value],
+                                   summaries[summaries[col] == value], tag_, title))
     if eigs[col].nunique() > 1:
         figs["eigenvalue_histograms_compare_train"] = eigenvalue_histograms(eigs, col)
     return write_figure_set(figs, group, models, out_dir=out_dir, sidecar_path=sidecar_path, part=part,
                             formats=formats)
+
+
+def _reach_figures(reach, trajectories, summaries, tag_: str, title: str) -> dict[str, go.Figure]:
+    """Goal-goal (open) and init-goal (filled) points coloured by SISU, and the hidden and
+    fixed-point trajectories of the traced reaches (one figure per SISU), in the reach PCA."""
+    figs: dict[str, go.Figure] = {}
+    if not len(reach):
+        return figs
+    rep = int(reach["replicate"].min())
+    readout = summaries[(summaries["kind"] == "reach_readout") & (summaries["replicate"] == rep)]
+    figs[f"reach_fixed_points_3d__{tag_}"] = fixed_points_3d(
+        reach[reach["replicate"] == rep], "sisu", readout=readout, symbol="kind",
+        title=f"{title}, replicate {rep}: goal-goal (open), init-goal (filled)")
+    if len(trajectories):
+        rep_t = int(trajectories["replicate"].iloc[0])
+        readout_t = summaries[(summaries["kind"] == "reach_readout") & (summaries["replicate"] == rep_t)]
+        for s, tr in trajectories.groupby("sisu", dropna=False):
+            hidden = tr[["trial", "t", "direction", "hidden_pc1", "hidden_pc2", "hidden_pc3"]].rename(
+                columns=lambda c: c.removeprefix("hidden_"))
+            name = f"fixed_point_trajectories_3d__{tag_}" + ("" if np.isnan(s) else f"__sisu-{float(s):g}")
+            figs[name] = trajectories_3d(hidden, tr[["trial", "t", "pc1", "pc2", "pc3"]], "direction",
+                                         readout=readout_t, title=f"{title}, SISU {float(s):g}, replicate {rep_t}")
+    return figs

@@ -12,6 +12,7 @@ import jax
 import numpy as np
 
 from ._figure_stage import figures as figures, fixed_point_figures as fixed_point_figures
+from ._fp_stage import fixed_points as fixed_points
 from ._io import atomic_write, load_model_file, provenance, save_model_file, write_json
 from ._states import read_table, write_table
 from ._training import train_ensemble
@@ -124,91 +125,4 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
         manifest["catalog"] = _rel(catalog_path)
     write_json(manifest_path, manifest)
     return manifest
-
-
-def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_path, summary_path,
-                 sidecar_path) -> dict:
-    """Steady-state fixed points of every replicate (SPEC §2.10), written as three tables.
-
-    The model is evaluated on the steady-state grid (target = start = a grid point) at each
-    SISU; each condition's hidden states (all evaluations × time steps, strided) are the finder's
-    starts for that condition's steady-state map, and its final state picks the primary point.
-
-    Arguments:
-        evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}` with hps
-            `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs, model: {noise stds}}`.
-        points_path: one row per unique point (replicate × position × SISU), with PC1–3 of a PCA
-            fitted per replicate on its evaluated hidden states.
-        eigenvalues_path: eigenvalues of every verified point, long form.
-        summary_path: how the grid moves with SISU and its alignment with the readout, plus the
-            readout directions in PC space (`kind` column: "grid_shift" / "readout").
-    """
-    import jax.random as jr
-    import pandas as pd
-
-    from ._evaluate import evaluate as run_evaluation
-    from ._fp_analysis import (
-        eigenvalue_table,
-        grid_shift_summary,
-        parquet_ready,
-        pca_columns,
-        readout_directions,
-        steady_state_fixed_points,
-    )
-    from ._pca import fit_pca
-    from ._setup import n_context, replicate
-    from ._tasks import grid_centres
-
-    ensemble, header = load_model_file(model_path)
-    hps, e = header["hps"], evaluation["hps"]
-    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
-    grid_n = int(e["grid_n"])
-    ev = run_evaluation(ensemble, hps, {
-        "eval_n": e["eval_n"], "seed": e["seed"],
-        "task": {"grid_n": grid_n, "n_directions": 1, "reach_length": 0.0},
-        "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
-        "model": e.get("model") or {"feedback_noise_std": None, "motor_noise_std": None},
-    }, keep_hidden=True)
-    hidden = ev.hidden  # (E, R, C, T, H), C = sisu-major × positions
-    n_eval, n_rep, n_cond, n_t, size = hidden.shape
-    n_s, n_p = (1 if sisu is None else len(sisu)), grid_n**2
-    by_cond = hidden.reshape(n_eval, n_rep, n_s, n_p, n_t, size)
-    # Finder inputs are position-major (position, then SISU): order candidates the same way.
-    states = [[by_cond[:, r, s, p].reshape(-1, size) for p in range(n_p) for s in range(n_s)]
-              for r in range(n_rep)]
-    references = np.transpose(by_cond[0, :, :, :, -1], (0, 2, 1, 3))  # (R, P, S, H)
-    points = steady_state_fixed_points(
-        ensemble.cell, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
-        key=jr.PRNGKey(int(e["seed"])), states=states, references=references[:, :, :, None],
-        stride=int(e["candidate_stride"]))
-    points.insert(1, "included", np.asarray(ev.included)[points["replicate"].to_numpy()])
-    n_pcs = int(e["n_pcs"])
-    frames, readouts = [], []
-    for r in range(n_rep):
-        pca = fit_pca(hidden[:, r], n_pcs)
-        frames.append(pca_columns(pca, points[points["replicate"] == r], n_pcs))
-        rd = readout_directions(pca, [replicate(ensemble, r).readout], n_pcs)
-        readouts.append(rd.assign(replicate=np.int16(r)))
-    points = pd.concat(frames, ignore_index=True)
-    eigs = eigenvalue_table(points)
-    summary = pd.concat([
-        grid_shift_summary(points, [replicate(ensemble, r).readout for r in range(n_rep)]).assign(kind="grid_shift"),
-        pd.concat(readouts, ignore_index=True).assign(kind="readout"),
-    ], ignore_index=True)
-    table = parquet_ready(points)
-    table["h"] = [np.asarray(h, np.float32) for h in table["h"]]
-    write_table(table, points_path)
-    write_table(eigs, eigenvalues_path)
-    write_table(summary, summary_path)
-    verified = points[points["status"] == "fixed_point"]
-    record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
-              "analysis": evaluation["analysis"], "variant": evaluation["variant"], "hps": e,
-              "model_ids": [evaluation["model_id"]], "model_hps": hps,
-              "path": _rel(points_path), "paths": [_rel(points_path), _rel(eigenvalues_path), _rel(summary_path)],
-              "counts": {"conditions": int(n_rep * n_p * n_s),
-                         "with_fixed_point": int(verified.groupby(["replicate", "position", "sisu"]).ngroups),
-                         "fixed_points": int(len(verified))},
-              **provenance()}
-    write_json(sidecar_path, record)
-    return record
 

@@ -103,6 +103,8 @@ def fp_group_inputs(wildcards):
         "fixed_points": [f"{base}/{m.eval_id}.parquet" for m in g.members],
         "eigenvalues": [f"{base}/{m.eval_id}_eigenvalues.parquet" for m in g.members],
         "summaries": [f"{base}/{m.eval_id}_summary.parquet" for m in g.members],
+        "reach": [f"{base}/{m.eval_id}_reach.parquet" for m in g.members],
+        "trajectories": [f"{base}/{m.eval_id}_trajectories.parquet" for m in g.members],
         "models": [f"results/{wildcards.part}/models/{m.model_id}.json" for m in g.members],
     }
 

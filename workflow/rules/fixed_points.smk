@@ -6,6 +6,8 @@ rule fixed_points:
         fixed_points="results/{part}/fixed_points/{eval_id}.parquet",
         eigenvalues="results/{part}/fixed_points/{eval_id}_eigenvalues.parquet",
         summary="results/{part}/fixed_points/{eval_id}_summary.parquet",
+        reach="results/{part}/fixed_points/{eval_id}_reach.parquet",
+        trajectories="results/{part}/fixed_points/{eval_id}_trajectories.parquet",
         sidecar="results/{part}/fixed_points/{eval_id}.json",
     params:
         evaluation=evaluation,

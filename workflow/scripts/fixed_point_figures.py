@@ -12,6 +12,8 @@ with job_log(snakemake.log[0]):
         points_paths=snakemake.input.fixed_points,
         eigenvalues_paths=snakemake.input.eigenvalues,
         summary_paths=snakemake.input.summaries,
+        reach_paths=snakemake.input.reach,
+        trajectories_paths=snakemake.input.trajectories,
         model_sidecars=snakemake.input.models,
         out_dir=snakemake.output[0],
         sidecar_path=snakemake.output.sidecar,

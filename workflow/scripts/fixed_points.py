@@ -13,5 +13,7 @@ with job_log(snakemake.log[0]):
         points_path=snakemake.output.fixed_points,
         eigenvalues_path=snakemake.output.eigenvalues,
         summary_path=snakemake.output.summary,
+        reach_path=snakemake.output.reach,
+        trajectories_path=snakemake.output.trajectories,
         sidecar_path=snakemake.output.sidecar,
     )

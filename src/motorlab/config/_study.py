@@ -327,6 +327,7 @@ def _fixed_points(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[t
         "sisu": _sisu(settings, hps),
         "candidate_stride": settings["candidate_stride"],
         "n_pcs": settings["n_pcs"],
+        "reach": dict(settings["reach"]),
     })]
 
 

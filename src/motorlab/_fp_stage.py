@@ -1,0 +1,200 @@
+"""Workflow stage: fixed points of a trained ensemble (SPEC §2.10–2.11), written as tables.
+
+Steady state: the model is evaluated on the steady-state grid (target = start = a grid point)
+at each SISU; each condition's hidden states (all evaluations × time steps, strided) start the
+finder on that condition's map, and its final state picks the primary point.
+Reaches: centre-out reaches from the origin are evaluated without noise; each reach's hidden
+states start the goal-goal and init-goal finders, and the fixed point of every time step's
+input is traced along a few reaches, warm-started from the previous step.
+"""
+
+from collections.abc import Mapping
+
+import jax.random as jr
+import numpy as np
+import pandas as pd
+
+from ._evaluate import evaluate
+from ._fp_analysis import (
+    eigenvalue_table,
+    fixed_point_trajectories,
+    grid_shift_summary,
+    parquet_ready,
+    pca_columns,
+    readout_directions,
+    reach_fixed_points,
+    steady_state_fixed_points,
+)
+from ._io import load_model_file, provenance, write_json
+from ._pca import fit_pca
+from ._setup import n_context, replicate
+from ._states import write_table
+from ._tasks import centre_out, grid_centres
+
+
+def _rel(path) -> str:
+    import os
+
+    return os.path.relpath(path)
+
+
+def _points_for_parquet(points: pd.DataFrame) -> pd.DataFrame:
+    table = parquet_ready(points)
+    table["h"] = [np.asarray(h, np.float32) for h in table["h"]]
+    return table
+
+
+def steady_state(ensemble, hps: Mapping, e: Mapping):
+    """Steady-state points (with PC1–3 per replicate), eigenvalues, and the summary table."""
+    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
+    grid_n = int(e["grid_n"])
+    ev = evaluate(ensemble, hps, {
+        "eval_n": e["eval_n"], "seed": e["seed"],
+        "task": {"grid_n": grid_n, "n_directions": 1, "reach_length": 0.0},
+        "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
+        "model": {"feedback_noise_std": None, "motor_noise_std": None},
+    }, keep_hidden=True)
+    hidden = ev.hidden  # (E, R, C, T, H), C = SISU-major × positions
+    n_eval, n_rep, _, n_t, size = hidden.shape
+    n_s, n_p = (1 if sisu is None else len(sisu)), grid_n**2
+    by_cond = hidden.reshape(n_eval, n_rep, n_s, n_p, n_t, size)
+    # The finder's inputs are position-major (position, then SISU): order the starts the same way.
+    states = [[by_cond[:, r, s, p].reshape(-1, size) for p in range(n_p) for s in range(n_s)]
+              for r in range(n_rep)]
+    references = np.transpose(by_cond[0, :, :, :, -1], (0, 2, 1, 3))[:, :, :, None]  # (R, P, S, 1, H)
+    points = steady_state_fixed_points(
+        ensemble.cell, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
+        key=jr.PRNGKey(int(e["seed"])), states=states, references=references,
+        stride=int(e["candidate_stride"]))
+    points.insert(1, "included", ev.included[points["replicate"].to_numpy()])
+    n_pcs = int(e["n_pcs"])
+    frames, readouts = [], []
+    for r in range(n_rep):
+        pca = fit_pca(hidden[:, r], n_pcs)
+        frames.append(pca_columns(pca, points[points["replicate"] == r], n_pcs))
+        readouts.append(readout_directions(pca, [replicate(ensemble, r).readout], n_pcs).assign(replicate=np.int16(r)))
+    points = pd.concat(frames, ignore_index=True)
+    summary = pd.concat([
+        grid_shift_summary(points, [replicate(ensemble, r).readout for r in range(n_rep)]).assign(kind="grid_shift"),
+        pd.concat(readouts, ignore_index=True).assign(kind="readout"),
+    ], ignore_index=True)
+    return points, eigenvalue_table(points), summary
+
+
+def _network_inputs(hps: Mapping, goal, pos, vel, sisu) -> np.ndarray:
+    """The inputs the network received at steps 1..K of noise-free trials: (N, K, I).
+
+    Feedback at control step t is the state of step t − 1 − delay (the queue starts full of the
+    initial state), so with no noise the inputs are exact."""
+    n, n_t, _ = pos.shape
+    delay = int(hps["model"]["feedback_delay_steps"])
+    src = np.maximum(np.arange(1, n_t) - 1 - delay, 0)
+    fb = np.concatenate([pos[:, src], vel[:, src]], axis=-1)
+    target = np.broadcast_to(np.concatenate([goal, np.zeros_like(goal)], -1)[:, None], (n, n_t - 1, 4))
+    parts = [target, fb]
+    if sisu is not None:
+        parts.append(np.broadcast_to(np.asarray(sisu, np.float32)[:, None, None], (n, n_t - 1, 1)))
+    return np.concatenate(parts, axis=-1).astype(np.float32)
+
+
+def reaches(ensemble, hps: Mapping, e: Mapping):
+    """Goal-goal / init-goal points per replicate × reach × SISU, and FP trajectories of a few
+    reaches of the first included replicate, both with PC1–3 of a PCA fitted on late hidden states."""
+    cfg = e["reach"]
+    n_t = int(hps["plant"]["n_steps"])
+    from_step = int(cfg["pca_from_step"])
+    if not 0 <= from_step < n_t - 1:
+        raise ValueError(f"fixed_points.reach.pca_from_step must be in [0, {n_t - 2}] for "
+                         f"n_steps = {n_t}, got {from_step}")
+    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
+    n_dir = int(cfg["n_directions"])
+    ev = evaluate(ensemble, hps, {
+        "eval_n": 1, "seed": e["seed"],
+        "task": {"grid_n": 1, "n_directions": n_dir, "reach_length": float(cfg["reach_length"])},
+        "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
+        "model": {"feedback_noise_std": 0.0, "motor_noise_std": 0.0},
+    }, keep_hidden=True)
+    hidden = ev.hidden[0]  # (R, C, T, H), C = SISU-major × directions
+    n_rep, _, _, size = hidden.shape
+    n_s = 1 if sisu is None else len(sisu)
+    trials = centre_out(1, n_dir, float(cfg["reach_length"]), hps["plant"]["workspace"])
+    by_cond = hidden.reshape(n_rep, n_s, n_dir, n_t, size)
+    states = [[by_cond[r, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
+              for r in range(n_rep)]
+    refs = np.stack([by_cond[:, :, :, -1], by_cond[:, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
+    points = reach_fixed_points(ensemble.cell, np.asarray(trials.start), np.asarray(trials.goal), sisu,
+                                key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
+                                references=np.transpose(refs, (0, 2, 1, 3, 4)), stride=1)
+    points = points.assign(included=ev.included[points["replicate"].to_numpy()],
+                           direction=points["condition"].astype(np.int16))
+    frames, pcas = [], []
+    for r in range(n_rep):
+        pca = fit_pca(by_cond[r, :, :, from_step:], 3)
+        pcas.append(pca)
+        frames.append(pca_columns(pca, points[points["replicate"] == r], 3))
+    points = pd.concat(frames, ignore_index=True)
+    # Fixed-point trajectories for a few evenly spaced reaches, every SISU, first included replicate.
+    rep = int(np.flatnonzero(ev.included)[0]) if ev.included.any() else 0
+    dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
+    goal = np.asarray(trials.goal)[dirs]
+    traj_frames = []
+    for si in range(n_s):
+        pos = ev.pos[0, rep].reshape(n_s, n_dir, n_t, 2)[si, dirs]
+        vel = ev.vel[0, rep].reshape(n_s, n_dir, n_t, 2)[si, dirs]
+        s_val = None if sisu is None else np.full(len(dirs), sisu[si])
+        inputs = _network_inputs(hps, goal, pos, vel, s_val)
+        h = by_cond[rep, si, dirs, 1:]
+        fpt = fixed_point_trajectories(replicate(ensemble, rep).cell, inputs, h)
+        fpt = fpt.assign(t=fpt["t"] + 1, direction=dirs[fpt["trial"].to_numpy()].astype(np.int16),
+                         sisu=np.float32(np.nan if sisu is None else sisu[si]), replicate=np.int16(rep))
+        fpt = pca_columns(pcas[rep], fpt, 3)
+        hid = pd.DataFrame({"trial": np.repeat(np.arange(len(dirs)), n_t - 1), "t": np.tile(np.arange(1, n_t), len(dirs))})
+        hid["h"] = list(h.reshape(-1, size))
+        fpt = fpt.join(pca_columns(pcas[rep], hid, 3)[["pc1", "pc2", "pc3"]].add_prefix("hidden_"))
+        traj_frames.append(fpt)
+    readouts = pd.concat([readout_directions(pcas[r], [replicate(ensemble, r).readout], 3).assign(replicate=np.int16(r))
+                          for r in range(n_rep)], ignore_index=True)
+    return points, pd.concat(traj_frames, ignore_index=True), readouts
+
+
+def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_path, summary_path,
+                 reach_path, trajectories_path, sidecar_path) -> dict:
+    """All fixed-point tables of one model.
+
+    Arguments:
+        evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}` with hps
+            `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs, reach: {...}}`.
+        points_path: steady-state points, one row per unique point (replicate × position × SISU).
+        eigenvalues_path: eigenvalues of every steady-state point, long form.
+        summary_path: grid shift with SISU and its readout alignment (`kind` "grid_shift"),
+            readout directions in each replicate's PC space (`kind` "readout", steady PCA) and
+            in the reach PCA (`kind` "reach_readout").
+        reach_path: goal-goal / init-goal points per replicate × reach × SISU.
+        trajectories_path: fixed-point trajectories (one row per reach × SISU × step) with the
+            PC coordinates of the points (pc*) and of the hidden states (hidden_pc*).
+    """
+    ensemble, header = load_model_file(model_path)
+    hps, e = header["hps"], evaluation["hps"]
+    points, eigs, summary = steady_state(ensemble, hps, e)
+    reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e)
+    summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
+    write_table(_points_for_parquet(points), points_path)
+    write_table(eigs, eigenvalues_path)
+    write_table(summary, summary_path)
+    write_table(_points_for_parquet(reach_points), reach_path)
+    write_table(_points_for_parquet(trajectories), trajectories_path)
+    verified = points[points["status"] == "fixed_point"]
+    paths = [points_path, eigenvalues_path, summary_path, reach_path, trajectories_path]
+    record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
+              "analysis": evaluation["analysis"], "variant": evaluation["variant"], "hps": e,
+              "model_ids": [evaluation["model_id"]], "model_hps": hps, "path": _rel(points_path),
+              "paths": [_rel(p) for p in paths],
+              "counts": {"steady_conditions": int(points.groupby(["replicate", "position", "sisu"], dropna=False).ngroups),
+                         "steady_with_fixed_point": int(verified.groupby(["replicate", "position", "sisu"], dropna=False).ngroups),
+                         "steady_fixed_points": int(len(verified)),
+                         "reach_fixed_points": int((reach_points["status"] == "fixed_point").sum()),
+                         "trajectory_steps_found": int(trajectories["found"].sum()),
+                         "trajectory_steps": int(len(trajectories))},
+              **provenance()}
+    write_json(sidecar_path, record)
+    return record
