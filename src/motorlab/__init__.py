@@ -61,3 +61,26 @@ from ._measures import (
 from . import figures as figures
 from .config import ConfigError as ConfigError, Study as Study, load_study as load_study
 from ._find import find_models as find_models, load_model as load_model, query as query
+from ._fixed_points import (
+    STATUS_NAMES as STATUS_NAMES,
+    FixedPoints as FixedPoints,
+    Tolerances as Tolerances,
+    default_tolerances as default_tolerances,
+    find_fixed_points as find_fixed_points,
+    make_starts as make_starts,
+)
+from ._fp_linearise import Linearisation as Linearisation, linearise as linearise, mode_trace_det as mode_trace_det
+from ._continuation import BranchEvent as BranchEvent, Branches as Branches, continue_fixed_points as continue_fixed_points
+from ._pca import PCA as PCA, fit_pca as fit_pca
+from ._fp_analysis import (
+    default_make_input as default_make_input,
+    eigenvalue_table as eigenvalue_table,
+    eigenvalue_variation as eigenvalue_variation,
+    fixed_point_trajectories as fixed_point_trajectories,
+    grid_shift_summary as grid_shift_summary,
+    parquet_ready as parquet_ready,
+    pca_columns as pca_columns,
+    reach_fixed_points as reach_fixed_points,
+    readout_directions as readout_directions,
+    steady_state_fixed_points as steady_state_fixed_points,
+)

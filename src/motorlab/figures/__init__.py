@@ -18,3 +18,10 @@ from ._violins import (
     replicate_violins as replicate_violins,
 )
 from ._training import loss_history as loss_history
+from ._fixed_points import (
+    eigenvalue_histograms as eigenvalue_histograms,
+    eigenvalue_scatter as eigenvalue_scatter,
+    fixed_points_3d as fixed_points_3d,
+    trace_determinant as trace_determinant,
+    trajectories_3d as trajectories_3d,
+)

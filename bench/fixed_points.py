@@ -1,0 +1,102 @@
+"""Benchmark: the verified fixed-point finder on a GRU (default: 4096 starts, H = 100).
+
+Starts are built as in the analyses: hidden states of the GRU driven by piecewise-constant
+inputs (strided), the same plus noise at two scales, and uniform starts in [−1, 1]^H, split
+over `--inputs` fixed inputs, all solved in one call of `find_fixed_points`. Prints the compile
+time (first call minus the median), the time per call, the fraction of starts verified and the
+statuses; the last line is `seconds_per_call=<median>`.
+
+    python bench/fixed_points.py --starts 4096 --hidden 100 --repeats 5 --dtype float32
+"""
+
+import argparse
+import platform
+import statistics
+import time
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+
+from motorlab._fixed_points import STATUS_NAMES, find_fixed_points
+
+
+def build(hidden: int, n_inputs: int, gain: float, dtype, key):
+    """A GRU with Equinox's default initialisation, recurrent weights scaled by `gain`."""
+    cell = eqx.nn.GRUCell(n_inputs, hidden, key=key, dtype=dtype)
+    return eqx.tree_at(lambda c: c.weight_hh, cell, cell.weight_hh * gain)
+
+
+def hidden_states(cell, key, n_segments: int, steps: int):
+    """States of the cell driven by `n_segments` random inputs, each held for `steps` steps."""
+    dtype = cell.weight_hh.dtype
+    u = jr.uniform(key, (n_segments, cell.input_size), dtype, minval=-1, maxval=1)
+    seq = jnp.repeat(u, steps, axis=0)
+    return jax.lax.scan(lambda h, x: (cell(x, h), h), jnp.zeros(cell.hidden_size, dtype), seq)[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=4096, help="starts in all, over all inputs")
+    parser.add_argument("--hidden", type=int, default=100, help="GRU hidden size H")
+    parser.add_argument("--repeats", type=int, default=5, help="timed calls after the first")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--inputs", type=int, default=4, help="fixed inputs K (problems)")
+    parser.add_argument("--gain", type=float, default=1.0,
+                        help="scale of the recurrent weights (1: Equinox default init)")
+    parser.add_argument("--max-steps", type=int, default=100, help="iterations per start")
+    args = parser.parse_args()
+    if args.dtype == "float64":
+        jax.config.update("jax_enable_x64", True)
+    dtype = jnp.dtype(args.dtype)
+    if args.starts % (4 * args.inputs):
+        parser.error("--starts must be a multiple of 4 × --inputs")
+
+    key = jr.PRNGKey(0)
+    k_cell, k_states, k_inputs, k_find = jr.split(key, 4)
+    n_in = 9
+    cell = build(args.hidden, n_in, args.gain, dtype, k_cell)
+    per_input = args.starts // args.inputs
+    quarter = per_input // 4
+    states = np.asarray(hidden_states(cell, k_states, n_segments=quarter // 10 + 1, steps=40))
+    stride = max(1, len(states) // quarter)
+    states = states[::stride][:quarter]
+    inputs = np.asarray(jr.uniform(k_inputs, (args.inputs, n_in), dtype, minval=-1, maxval=1))
+
+    def call(k):
+        fps = find_fixed_points(cell, inputs, key=k, states=states, stride=1,
+                                noise_scales=(0.01, 0.1), n_box=quarter,
+                                max_steps=args.max_steps)
+        jax.block_until_ready(fps.points)
+        return fps
+
+    print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), "
+          f"cpu: {platform.processor() or platform.machine()}, jax {jax.__version__}")
+    print(f"GRU H={args.hidden}, I={n_in}, gain={args.gain}, dtype={args.dtype}; "
+          f"{args.inputs} inputs x {per_input} starts = {args.inputs * per_input} starts/call")
+    t0 = time.perf_counter()
+    fps = call(k_find)
+    first = time.perf_counter() - t0
+    times = []
+    for r in range(args.repeats):
+        t0 = time.perf_counter()
+        fps = call(jr.fold_in(k_find, r + 1))
+        times.append(time.perf_counter() - t0)
+    median = statistics.median(times) if times else first
+    counts = {name: int(np.sum(fps.start_status == c)) for c, name in enumerate(STATUS_NAMES)}
+    steps = np.percentile(fps.start_steps, [50, 90, 99, 100])
+    print(f"first call {first:.2f} s -> compile ~{first - median:.2f} s")
+    print("per call: " + ", ".join(f"{t:.3f}" for t in times) + " s")
+    print(f"verified fraction: {fps.fraction_verified():.4f}; statuses: {counts}")
+    unstable = [fps.n_unstable[k, :n].tolist() for k, n in enumerate(fps.n_fixed)]
+    print(f"unique fixed points per input: {fps.n_fixed.tolist()}; "
+          f"unstable directions: {unstable}")
+    print(f"iterations per start (p50, p90, p99, max): {steps.tolist()}")
+    print(f"max residual of verified points: {np.nanmax(fps.residual[fps.status == 0]):.2e}")
+    print(f"seconds_per_call={median:.4f}")
+
+
+if __name__ == "__main__":
+    main()

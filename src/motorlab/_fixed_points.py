@@ -1,0 +1,358 @@
+"""Verified fixed points of a recurrent map h ↦ F(u, h), batched over inputs and starts.
+
+`find_fixed_points` builds starts (strided evaluated states, the same plus noise, uniform box
+samples, your own), solves every start separately with the verified trust-region Newton solver
+of `_fp_solve` (statuses `fixed_point`, `slow_point`, `unconverged`, `diverged`), merges the
+converged starts into unique points with a tolerance tied to float precision, flags outliers,
+and linearises each unique point.
+
+Units: q(h) = ½‖F(u, h) − h‖², summed over the H units (squared hidden-state units).
+"""
+
+from collections.abc import Sequence
+
+from typing import final
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import jax.random as jr
+import numpy as np
+from jaxtyping import Array, Bool, Complex, Float, Int, PRNGKeyArray
+
+from ._fp_linearise import Cell, eigen, pad_rows, state_jacobian
+from ._fp_solve import (
+    DIVERGED as DIVERGED,
+    FIXED_POINT as FIXED_POINT,
+    SLOW_POINT as SLOW_POINT,
+    STATUS_NAMES as STATUS_NAMES,
+    UNCONVERGED as UNCONVERGED,
+    Solved,
+    Tolerances as Tolerances,
+    default_tolerances as default_tolerances,
+    solve_starts,
+)
+
+@final
+class FixedPoints(eqx.Module):
+    """Fixed points of h ↦ F(u_k, h) for K inputs: unique points padded to M per input, and
+    the outcome of every start.
+
+    Unique points of input k are `points[k, :n_points[k]]`: verified fixed points first (most
+    starts first), then slow points; padding is NaN (status −1, support 0). Outliers are
+    flagged, never dropped.
+
+    Fields:
+        inputs: the inputs u_k, shape (K, I).
+        points: unique points, (K, M, H).
+        status: `FIXED_POINT` (0) or `SLOW_POINT` (1); −1 for padding. Names in `STATUS_NAMES`.
+        q: ½‖F(u, h) − h‖² at the point (squared hidden-state units), (K, M).
+        residual: ‖F(u, h) − h‖∞, (K, M).
+        error: ‖Newton step‖∞ at the point: how far the exact root may be, (K, M).
+        support: number of starts that ended at the point, (K, M).
+        outlier: support 1 and no other converged start within `outlier_distance`, (K, M).
+        eigenvalues: eigenvalues of ∂F/∂h, decreasing modulus, (K, M, H) complex; None when
+            not linearised.
+        spectral_radius: max |λ|, (K, M); NaN when not linearised.
+        n_unstable: number of |λ| > 1 (discrete-time unstable directions); −1 when unknown.
+        start_status: status code of every start, (K, S).
+        start_point: index into `points[k]` of the point each start ended at, else −1, (K, S).
+        start_q: q where each start ended, (K, S).
+        start_steps: solver iterations of each start, (K, S).
+        starts: the starts actually used (after any Adam warm-up), (K, S, H).
+        finals: where each start ended, (K, S, H).
+    """
+
+    inputs: Float[np.ndarray, "k i"]
+    points: Float[np.ndarray, "k m h"]
+    status: Int[np.ndarray, "k m"]
+    q: Float[np.ndarray, "k m"]
+    residual: Float[np.ndarray, "k m"]
+    error: Float[np.ndarray, "k m"]
+    support: Int[np.ndarray, "k m"]
+    outlier: Bool[np.ndarray, "k m"]
+    eigenvalues: Complex[np.ndarray, "k m h"] | None
+    spectral_radius: Float[np.ndarray, "k m"]
+    n_unstable: Int[np.ndarray, "k m"]
+    start_status: Int[np.ndarray, "k s"]
+    start_point: Int[np.ndarray, "k s"]
+    start_q: Float[np.ndarray, "k s"]
+    start_steps: Int[np.ndarray, "k s"]
+    starts: Float[np.ndarray, "k s h"]
+    finals: Float[np.ndarray, "k s h"]
+
+    @property
+    def n_points(self) -> Int[np.ndarray, " k"]:
+        """Number of unique points (fixed and slow) per input."""
+        return np.sum(self.status >= 0, axis=1)
+
+    @property
+    def n_fixed(self) -> Int[np.ndarray, " k"]:
+        """Number of verified unique fixed points per input."""
+        return np.sum(self.status == FIXED_POINT, axis=1)
+
+    @property
+    def stable(self) -> Bool[np.ndarray, "k m"]:
+        """Discrete-time asymptotic stability (all |λ| < 1)."""
+        return self.spectral_radius < 1.0
+
+    def fraction_verified(self) -> float:
+        """Fraction of all starts that ended on a verified fixed point."""
+        return float(np.mean(self.start_status == FIXED_POINT))
+
+
+def make_starts(states: Float[Array, "... h"] | None = None, *, key: PRNGKeyArray,
+                stride: int = 16, noise_scales: Sequence[float] = (0.01, 0.1),
+                n_box: int = 0, box: tuple[float, float] = (-1.0, 1.0),
+                hidden_size: int | None = None) -> Float[np.ndarray, "s h"]:
+    """Starts for the finder: strided states, the same plus noise, and uniform box samples.
+
+    Arguments:
+        states: evaluated hidden states, any leading shape (e.g. eval × condition × time × H);
+            flattened, then every `stride`-th is kept. Optional.
+        key: PRNG key for the noise and the box samples.
+        stride: keep every `stride`-th state (SPEC §2.10 uses 16).
+        noise_scales: for each scale σ, one copy of the strided states plus N(0, σ²) noise
+            (hidden-state units).
+        n_box: number of starts uniform in `box`^H.
+        box: (low, high) of the box.
+        hidden_size: H; needed only when `states` is None.
+
+    Returns:
+        Starts, shape (S, H): strided, then noisy (by scale), then box.
+    """
+    if not (isinstance(stride, int) and stride >= 1):
+        raise ValueError(f"stride must be an integer >= 1, got {stride!r}")
+    if any(not (sc >= 0) for sc in noise_scales):
+        raise ValueError(f"noise_scales must be >= 0, got {tuple(noise_scales)!r}")
+    if not (isinstance(n_box, int) and n_box >= 0):
+        raise ValueError(f"n_box must be an integer >= 0, got {n_box!r}")
+    if not box[0] < box[1]:
+        raise ValueError(f"box must be (low, high) with low < high, got {box!r}")
+    if states is None and hidden_size is None:
+        raise ValueError("give `states` or `hidden_size` (the width of box starts)")
+    keys = jr.split(key, len(noise_scales) + 1)
+    parts = []
+    if states is not None:
+        states = np.asarray(states)
+        base = states.reshape(-1, states.shape[-1])[::stride]
+        parts.append(base)
+        for k, scale in zip(keys[1:], noise_scales):
+            noise = np.asarray(jr.normal(k, base.shape), dtype=base.dtype)
+            parts.append(base + np.asarray(scale, dtype=base.dtype) * noise)
+        hidden_size = base.shape[-1]
+    dtype = parts[0].dtype if parts else np.float32
+    if n_box:
+        parts.append(np.asarray(jr.uniform(keys[0], (n_box, hidden_size), minval=box[0],
+                                           maxval=box[1]), dtype=dtype))
+    if not parts:
+        return np.zeros((0, hidden_size), dtype)
+    return np.concatenate(parts, axis=0)
+
+
+def _unique(finals, code, err, q, tol: Tolerances):
+    """Greedy clustering of the converged starts of one input -> (labels, representatives)."""
+    labels = np.full(code.shape, -1, dtype=np.int32)
+    reps = []
+    for status in (FIXED_POINT, SLOW_POINT):
+        left = np.flatnonzero(code == status)
+        left = left[np.argsort(q[left], kind="stable")]
+        first = len(reps)
+        while left.size:
+            i = left[0]
+            dist = np.max(np.abs(finals[left] - finals[i]), axis=-1)
+            if status == FIXED_POINT:
+                thr = np.maximum(tol.unique, 10.0 * (err[left] + err[i]))
+            else:
+                thr = np.full(left.shape, tol.slow_unique)
+            member = dist <= thr
+            labels[left[member]] = len(reps)
+            reps.append(i)
+            left = left[~member]
+        # most-supported first within a status
+        counts = np.bincount(labels[labels >= first] - first, minlength=len(reps) - first)
+        order = np.argsort(-counts, kind="stable")
+        remap = np.arange(len(reps))
+        remap[first + order] = np.arange(first, len(reps))
+        sel = labels >= first
+        labels[sel] = remap[labels[sel]]
+        reps[first:] = [reps[first + j] for j in order]
+    return labels, np.asarray(reps, dtype=np.int64)
+
+
+def _outliers(finals, code, labels, reps, distance):
+    converged = finals[code <= SLOW_POINT]
+    flags = np.zeros(len(reps), dtype=bool)
+    for m, i in enumerate(reps):
+        support = np.sum(labels == m)
+        if support > 1:
+            continue
+        d = np.linalg.norm(converged - finals[i], axis=-1)
+        d = d[d > 0]
+        flags[m] = d.size == 0 or np.min(d) > distance
+    return flags
+
+
+def _hidden_size(cell, starts) -> int:
+    if isinstance(cell, eqx.nn.GRUCell):
+        return cell.hidden_size
+    if starts is None:
+        raise ValueError("for a cell other than eqx.nn.GRUCell, give `starts` or `states`")
+    if isinstance(starts, (list, tuple)):
+        starts = starts[0]
+    return np.shape(starts)[-1]
+
+
+def _per_input(x, k: int, name: str, hidden: int) -> np.ndarray:
+    x = np.asarray(x)
+    if x.ndim == 2:
+        x = np.broadcast_to(x, (k, *x.shape))
+    if x.ndim != 3 or x.shape[0] != k or x.shape[-1] != hidden:
+        raise ValueError(f"{name} must have shape (S, {hidden}) or ({k}, S, {hidden}), "
+                         f"got {x.shape}")
+    return x
+
+
+def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
+                      starts: Float[Array, "s h"] | Float[Array, "k s h"] | None = None, *,
+                      key: PRNGKeyArray,
+                      states: Float[Array, "... h"] | Sequence[Float[Array, "... h"]]
+                      | None = None, stride: int = 16,
+                      noise_scales: Sequence[float] = (0.01, 0.1),
+                      n_box: int = 0, box: tuple[float, float] = (-1.0, 1.0),
+                      max_steps: int = 100, bound: float | None = None,
+                      tolerances: Tolerances | None = None, outlier_distance: float = 1.0,
+                      adam_steps: int = 0, adam_lr: float = 0.01, batch_size: int = 4096,
+                      eigenvalues: bool = True) -> FixedPoints:
+    """Find and verify the fixed points h* = F(u_k, h*) of a recurrent cell for each input.
+
+    Starts (per input: strided `states`, the same plus noise at each of `noise_scales`,
+    `n_box` uniform samples in `box`^H, then the given `starts`) are each solved by a
+    trust-region Newton method (see the module docstring), all inputs × starts in one compiled
+    loop per chunk of `batch_size` starts. Converged starts are merged into unique points with a
+    tolerance tied to the float precision, and each unique point is linearised.
+
+    Arguments:
+        cell: `eqx.nn.GRUCell` (closed-form Jacobians) or any callable `(input, h) -> h`.
+        inputs: the fixed inputs u_k, shape (K, I).
+        starts: your own starts, shape (S, H) for every input or (K, S, H) per input.
+        key: PRNG key for the noisy and box starts.
+        states: evaluated hidden states to start from, (..., H) for every input (flattened,
+            then strided by `stride`), or a list of K such arrays, one per input.
+        stride, noise_scales, n_box, box: see `make_starts`.
+        max_steps: iteration limit per start.
+        bound: the search box |h_i| <= bound; default 1 for a GRU (its fixed points satisfy
+            h* = tanh(·), so lie inside (−1, 1)^H) and 1e3 otherwise. Starts pinned on the
+            boundary are `diverged`.
+        tolerances: `Tolerances`; default `default_tolerances(dtype)`.
+        outlier_distance: Euclidean distance for the outlier flag (SPEC §2.10: 1.0).
+        adam_steps, adam_lr: optional per-start Adam warm-up on q before the Newton solve.
+        batch_size: starts solved per compiled call (memory: about 3 H² floats per start).
+        eigenvalues: compute the spectrum of ∂F/∂h at each unique point (on the CPU).
+
+    Returns:
+        `FixedPoints` with K rows. Status codes are in `STATUS_NAMES`.
+    """
+    inputs_np = np.asarray(inputs)
+    if inputs_np.ndim != 2:
+        raise ValueError(f"inputs must have shape (K, I), got {inputs_np.shape}")
+    if isinstance(cell, eqx.nn.GRUCell) and inputs_np.shape[1] != cell.input_size:
+        raise ValueError(f"inputs have {inputs_np.shape[1]} features; the cell expects "
+                         f"{cell.input_size}")
+    if not (isinstance(max_steps, int) and max_steps >= 1):
+        raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
+    if not (isinstance(batch_size, int) and batch_size >= 1):
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    dtype = (cell.weight_hh.dtype if isinstance(cell, eqx.nn.GRUCell)
+             else jnp.result_type(inputs_np.dtype, jnp.float32))
+    hidden = _hidden_size(cell, starts if starts is not None else states)
+    k_in = inputs_np.shape[0]
+    if bound is None:
+        bound = 1.0 if isinstance(cell, eqx.nn.GRUCell) else 1e3
+    bound = float(bound)
+    tol = tolerances if tolerances is not None else default_tolerances(dtype)
+
+    per_input = []
+    keys = jr.split(key, k_in)
+    if states is None:
+        states_k = [None] * k_in
+    elif isinstance(states, (list, tuple)):
+        if len(states) != k_in:
+            raise ValueError(f"states given per input must be {k_in} arrays, got {len(states)}")
+        states_k = list(states)
+    else:
+        states_k = [states] * k_in
+    for k in range(k_in):
+        parts = []
+        made = make_starts(states_k[k], key=keys[k], stride=stride,
+                           noise_scales=noise_scales, n_box=n_box, box=box, hidden_size=hidden)
+        parts.append(made)
+        if starts is not None:
+            parts.append(_per_input(starts, k_in, "starts", hidden)[k])
+        per_input.append(np.concatenate([p.astype(dtype) for p in parts], axis=0))
+    counts = [len(p) for p in per_input]
+    if len(set(counts)) > 1:
+        raise ValueError(f"every input needs the same number of starts; got {counts} "
+                         "(give per-input `states` of equal size)")
+    n_starts = counts[0]
+    if n_starts == 0:
+        raise ValueError("no starts: give `starts`, `states` or `n_box` > 0")
+    h0 = np.stack(per_input).reshape(-1, hidden)
+    u_all = np.repeat(inputs_np.astype(dtype), n_starts, axis=0)
+
+    solved = solve_starts(cell, u_all, h0, tolerances=tol, bound=bound, max_steps=max_steps,
+                          batch_size=batch_size, adam_steps=adam_steps, adam_lr=adam_lr)
+    return _collect(cell, inputs_np.astype(dtype), solved, tol, outlier_distance, eigenvalues)
+
+
+def _collect(cell, inputs, solved: Solved, tol, outlier_distance, with_eigs) -> FixedPoints:
+    k_in = inputs.shape[0]
+    st = jax.tree.map(lambda x: x.reshape(k_in, -1, *x.shape[1:]), solved)
+    used, err, q = st.starts, st.error, st.q
+    n_starts, hidden = used.shape[1:]
+    found = []
+    labels = np.full((k_in, n_starts), -1, dtype=np.int32)
+    for k in range(k_in):
+        lab, reps = _unique(st.h[k], st.code[k], err[k], q[k], tol)
+        labels[k] = lab
+        found.append((reps, _outliers(st.h[k], st.code[k], lab, reps, outlier_distance)))
+    width = max([1] + [len(r) for r, _ in found])
+    dt = used.dtype
+    points = np.full((k_in, width, hidden), np.nan, dt)
+    status = np.full((k_in, width), -1, np.int8)
+    fq, fres, ferr = (np.full((k_in, width), np.nan, dt) for _ in range(3))
+    support = np.zeros((k_in, width), np.int32)
+    outlier = np.zeros((k_in, width), bool)
+    for k, (reps, flags) in enumerate(found):
+        m = len(reps)
+        points[k, :m] = st.h[k, reps]
+        status[k, :m] = st.code[k, reps]
+        fq[k, :m] = q[k, reps]
+        fres[k, :m] = np.max(np.abs(st.r[k, reps]), axis=-1)
+        ferr[k, :m] = err[k, reps]
+        support[k, :m] = np.bincount(labels[k][labels[k] >= 0], minlength=m)
+        outlier[k, :m] = flags
+    eigs, radius = None, np.full((k_in, width), np.nan, dt)
+    n_unstable = np.full((k_in, width), -1, np.int32)
+    if with_eigs:
+        n_rows = k_in * width
+        jac = _jacobians(cell, pad_rows(jnp.asarray(np.repeat(inputs, width, 0))),
+                         pad_rows(jnp.asarray(points.reshape(-1, hidden))))
+        vals, _ = eigen(jac[:n_rows])
+        eigs = np.asarray(vals).reshape(k_in, width, hidden)
+        radius = np.max(np.abs(eigs), axis=-1).astype(dt)
+        valid = status >= 0
+        n_unstable = np.where(valid, np.sum(np.abs(eigs) > 1.0, axis=-1), -1).astype(np.int32)
+    return FixedPoints(
+        inputs=inputs, points=points, status=status, q=fq, residual=fres, error=ferr,
+        support=support, outlier=outlier, eigenvalues=eigs, spectral_radius=radius,
+        n_unstable=n_unstable, start_status=st.code.astype(np.int8), start_point=labels,
+        start_q=q.astype(dt), start_steps=st.steps.astype(np.int32), starts=used,
+        finals=st.h)
+
+
+@eqx.filter_jit
+def _jacobians(cell, u, h):
+    safe = jnp.where(jnp.isfinite(h), h, 0.0)
+    jac = jax.vmap(lambda u1, h1: state_jacobian(cell, u1, h1))(u, safe)
+    return jnp.where(jnp.all(jnp.isfinite(h), axis=-1)[:, None, None], jac, jnp.nan)

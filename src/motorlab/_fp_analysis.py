@@ -1,0 +1,432 @@
+"""Fixed-point analyses of trained controllers (SPEC §2.10–2.11), as Parquet-ready tables.
+
+The drivers take GRU cells (one per replicate) plus a function building the network input:
+
+    make_input(target_pos (2,), target_vel (2,), fb_pos (2,), fb_vel (2,), sisu | None) -> (I,)
+
+so they do not depend on a controller class; `default_make_input` is the documented order
+(target position, target velocity, feedback position, feedback velocity, [SISU]).
+
+Tables (one row per unique point unless said otherwise):
+
+- `steady_state_fixed_points`: points of the steady-state map (target = feedback = a grid
+  position, zero velocities, SISU fixed) per replicate × position × SISU (× feedback velocity).
+- `reach_fixed_points`: "goal_goal" (target = feedback = goal) and "init_goal" (target = goal,
+  feedback = start) points per replicate × condition × SISU.
+- `fixed_point_trajectories`: one row per trial × time step: the fixed point of the map with
+  that step's input, warm-started from the previous step's point.
+- `eigenvalue_table`: eigenvalues in long form; `pca_columns`, `readout_directions`: PC
+  coordinates; `grid_shift_summary`: how the steady grid moves with SISU and how that aligns
+  with the readout; `eigenvalue_variation`: spread of spectra along SISU / position / replicate.
+
+Each unique point has a `primary` flag: per condition, the verified fixed point nearest the
+given reference hidden state (e.g. the evaluated steady state), else the stable one reached by
+most starts, else the one reached by most starts. Conditions without a verified fixed point get
+one row with `fp` = −1 and status "none", so that missing points stay visible.
+"""
+
+from collections.abc import Callable, Sequence
+
+import equinox as eqx
+import jax
+import jax.random as jr
+import numpy as np
+import pandas as pd
+from jaxtyping import Float, PRNGKeyArray
+
+from ._fixed_points import FIXED_POINT, STATUS_NAMES, find_fixed_points
+from ._fp_solve import default_tolerances, solve_starts
+from ._pca import PCA
+
+MakeInput = Callable[..., np.ndarray]
+
+
+def default_make_input(target_pos, target_vel, fb_pos, fb_vel, sisu=None) -> np.ndarray:
+    """The input vector in the documented order; SISU appended when not None."""
+    parts = [target_pos, target_vel, fb_pos, fb_vel] + ([[sisu]] if sisu is not None else [])
+    return np.concatenate([np.asarray(p, dtype=np.float32).ravel() for p in parts])
+
+
+def replicates(cells) -> list[eqx.nn.GRUCell]:
+    """A list of cells from one cell, a sequence of cells, or an ensemble stacked on axis 0."""
+    if isinstance(cells, eqx.nn.GRUCell):
+        if cells.weight_hh.ndim == 2:
+            return [cells]
+        n = cells.weight_hh.shape[0]
+        return [jax.tree.map(lambda x, i=i: x[i] if eqx.is_array(x) else x, cells)
+                for i in range(n)]
+    return list(cells)
+
+
+def _per_replicate(x, n: int, name: str):
+    if x is None or isinstance(x, (list, tuple)):
+        out = [None] * n if x is None else list(x)
+    else:
+        out = [np.asarray(x)[r] for r in range(np.shape(x)[0])]
+    if len(out) != n:
+        raise ValueError(f"{name} must have one entry per replicate ({n}), got {len(out)}")
+    return out
+
+
+def _point_rows(fps, meta: pd.DataFrame, references) -> pd.DataFrame:
+    """Rows of the unique points of a `FixedPoints`, with `meta` (one row per input) joined."""
+    rows = []
+    for k in range(fps.status.shape[0]):
+        valid = np.flatnonzero(fps.status[k] >= 0)
+        fixed = valid[fps.status[k, valid] == FIXED_POINT]
+        primary = -1
+        if fixed.size:
+            if references is not None and np.all(np.isfinite(references[k])):
+                d = np.linalg.norm(fps.points[k, fixed] - references[k], axis=1)
+                primary = fixed[np.argmin(d)]
+            else:
+                stable = fixed[fps.spectral_radius[k, fixed] < 1.0]
+                pool = stable if stable.size else fixed
+                primary = pool[np.argmax(fps.support[k, pool])]
+        base = meta.iloc[k].to_dict()
+        if not fixed.size:
+            rows.append({**base, "fp": -1, "status": "none", "primary": False, "q": np.nan,
+                         "residual": np.nan, "error": np.nan, "support": 0, "outlier": False,
+                         "n_unstable": -1, "spectral_radius": np.nan, "h": None,
+                         "eigenvalues": None})
+        for m in valid:
+            rows.append({**base, "fp": int(m), "status": STATUS_NAMES[fps.status[k, m]],
+                         "primary": bool(m == primary), "q": fps.q[k, m],
+                         "residual": fps.residual[k, m], "error": fps.error[k, m],
+                         "support": int(fps.support[k, m]), "outlier": bool(fps.outlier[k, m]),
+                         "n_unstable": int(fps.n_unstable[k, m]),
+                         "spectral_radius": fps.spectral_radius[k, m],
+                         "h": fps.points[k, m].astype(np.float32),
+                         "eigenvalues": None if fps.eigenvalues is None
+                         else fps.eigenvalues[k, m]})
+    out = pd.DataFrame(rows)
+    for col in ("q", "residual", "error", "spectral_radius"):
+        out[col] = out[col].astype(np.float32)
+    out["support"] = out["support"].astype(np.int32)
+    out["n_unstable"] = out["n_unstable"].astype(np.int16)
+    out["outlier"] = out["outlier"].astype(bool)
+    out["fp"] = out["fp"].astype(np.int16)
+    out["stable"] = (out["spectral_radius"] < 1.0) & (out["status"] == "fixed_point")
+    return out
+
+
+def _grid(cells, inputs, meta, *, key, states, references, options) -> pd.DataFrame:
+    cells = replicates(cells)
+    states = _per_replicate(states, len(cells), "states")
+    references = _per_replicate(references, len(cells), "references")
+    frames = []
+    for r, cell in enumerate(cells):
+        fps = find_fixed_points(cell, inputs, key=jr.fold_in(key, r), states=states[r],
+                                **options)
+        ref = None if references[r] is None else np.asarray(references[r]).reshape(len(meta), -1)
+        frame = _point_rows(fps, meta, ref)
+        frame.insert(0, "replicate", np.int16(r))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def steady_state_fixed_points(cells, positions: Float[np.ndarray, "p 2"],
+                              sisu: Sequence[float] | None = None, *, key: PRNGKeyArray,
+                              make_input: MakeInput = default_make_input,
+                              states=None, references=None,
+                              feedback_velocities: Float[np.ndarray, "v 2"] | None = None,
+                              **finder_options) -> pd.DataFrame:
+    """Fixed points of the steady-state map per replicate × position × SISU (SPEC §2.10).
+
+    Arguments:
+        cells: GRU cells, one per replicate (sequence, or an ensemble stacked on axis 0).
+        positions: grid positions (P, 2); target = feedback = position, velocities 0.
+        sisu: context values (S,); None for part-1 networks (no SISU input).
+        key: PRNG key of the finder (folded with the replicate index).
+        make_input: builds the input vector (see the module docstring).
+        states: candidate hidden states per replicate: (R, ..., H) or a list of R arrays.
+        references: per replicate, the hidden state to pick the primary point by, shape
+            (R, P, S, V, H) (V = number of feedback velocities); optional.
+        feedback_velocities: velocity-feedback offsets (V, 2) added to the steady input
+            (SPEC §2.10 feedback-perturbed steady FPs); default [(0, 0)].
+        **finder_options: passed to `find_fixed_points` (stride, noise_scales, n_box, ...).
+
+    Returns:
+        One row per unique point (see the module docstring) with columns replicate, position,
+        pos_x, pos_y, sisu, fb_vel_x, fb_vel_y, fp, status, primary, q, residual, error,
+        support, outlier, n_unstable, spectral_radius, stable, h (list of H floats) and
+        eigenvalues (complex array; split it with `eigenvalue_table` before writing Parquet).
+    """
+    positions = np.asarray(positions, dtype=np.float32).reshape(-1, 2)
+    sisu_values = [None] if sisu is None else [float(s) for s in sisu]
+    fbv = np.zeros((1, 2), np.float32) if feedback_velocities is None else np.asarray(
+        feedback_velocities, np.float32).reshape(-1, 2)
+    zero = np.zeros(2, np.float32)
+    inputs, meta = [], []
+    for p, pos in enumerate(positions):
+        for s in sisu_values:
+            for v in fbv:
+                inputs.append(make_input(pos, zero, pos, v, s))
+                meta.append({"position": np.int16(p), "pos_x": pos[0], "pos_y": pos[1],
+                             "sisu": np.float32(np.nan if s is None else s),
+                             "fb_vel_x": v[0], "fb_vel_y": v[1]})
+    return _grid(cells, np.stack(inputs), pd.DataFrame(meta), key=key, states=states,
+                 references=references, options=finder_options)
+
+
+def reach_fixed_points(cells, starts: Float[np.ndarray, "c 2"], goals: Float[np.ndarray, "c 2"],
+                       sisu: Sequence[float] | None = None, *, key: PRNGKeyArray,
+                       make_input: MakeInput = default_make_input, states=None,
+                       references=None, **finder_options) -> pd.DataFrame:
+    """Goal-goal and init-goal fixed points of reaches (SPEC §2.11).
+
+    "goal_goal": target = feedback = goal; "init_goal": target = goal, feedback = start (the
+    point the network heads for at the first step). Velocities are 0.
+
+    Arguments:
+        cells, key, make_input, states, finder_options: as for `steady_state_fixed_points`.
+        starts, goals: start and goal positions of the C conditions, (C, 2).
+        sisu: context values (S,), or None.
+        references: per replicate, (R, C, S, 2, H) hidden states (kind order goal_goal,
+            init_goal) to pick primary points by; optional.
+
+    Returns:
+        One row per unique point: replicate, condition, start_x, start_y, goal_x, goal_y,
+        sisu, kind, and the point columns of `steady_state_fixed_points`.
+    """
+    starts = np.asarray(starts, np.float32).reshape(-1, 2)
+    goals = np.asarray(goals, np.float32).reshape(-1, 2)
+    if starts.shape != goals.shape:
+        raise ValueError(f"starts and goals must both be (C, 2), got {starts.shape}, {goals.shape}")
+    sisu_values = [None] if sisu is None else [float(s) for s in sisu]
+    zero = np.zeros(2, np.float32)
+    inputs, meta = [], []
+    for c, (a, g) in enumerate(zip(starts, goals)):
+        for s in sisu_values:
+            for kind, fb in (("goal_goal", g), ("init_goal", a)):
+                inputs.append(make_input(g, zero, fb, zero, s))
+                meta.append({"condition": np.int32(c), "start_x": a[0], "start_y": a[1],
+                             "goal_x": g[0], "goal_y": g[1],
+                             "sisu": np.float32(np.nan if s is None else s), "kind": kind})
+    return _grid(cells, np.stack(inputs), pd.DataFrame(meta), key=key, states=states,
+                 references=references, options=finder_options)
+
+
+def fixed_point_trajectories(cell: eqx.nn.GRUCell, inputs: Float[np.ndarray, "n t i"],
+                             hidden: Float[np.ndarray, "n t h"], *, max_steps: int = 50,
+                             bound: float = 1.0) -> pd.DataFrame:
+    """The fixed point of the map with each time step's input, along each trial (SPEC §2.11).
+
+    At t = 0 every hidden state of the trial is a start and the point reached by most starts
+    (ties: nearest h_0) is kept; at t > 0 the previous point (warm start) and h_t are solved,
+    and the warm start's point is kept when it verifies, else h_t's ("warm" / "state" in
+    `source`).
+    Where no start verifies, the row has NaN and the next step warm-starts from the last point.
+
+    Arguments:
+        cell: the GRU cell of one replicate.
+        inputs: the network input at each step, (N, T, I).
+        hidden: the hidden state at each step, (N, T, H) (the starts).
+        max_steps: Newton iterations per solve.
+        bound: search box |h_i| <= bound.
+
+    Returns:
+        One row per trial × step: trial, t, found, source, q, jump (∞-norm distance from the
+        previous step's point; large jumps are the "dislocations" of SPEC §2.11), h.
+    """
+    inputs = np.asarray(inputs)
+    hidden = np.asarray(hidden)
+    n, steps, size = hidden.shape
+    if inputs.shape[:2] != (n, steps):
+        raise ValueError(f"inputs must be (N, T, I) with (N, T) = {(n, steps)}, got {inputs.shape}")
+    dtype = cell.weight_hh.dtype
+    tol = default_tolerances(dtype)
+    solve = lambda u, h0: solve_starts(cell, u.astype(dtype), h0.astype(dtype),  # noqa: E731
+                                       tolerances=tol, bound=bound, max_steps=max_steps)
+    points = np.full((n, steps, size), np.nan, dtype)
+    source = np.full((n, steps), "none", dtype=object)
+    q = np.full((n, steps), np.nan)
+    first = solve(np.repeat(inputs[:, 0], steps, 0), hidden.reshape(-1, size))
+    for i in range(n):
+        sl = slice(i * steps, (i + 1) * steps)
+        ok = first.code[sl] == FIXED_POINT
+        if ok.any():
+            tol_i = max(tol.unique, 10 * float(np.max(first.error[sl][ok])))
+            cands = first.h[sl][ok]
+            support = (np.max(np.abs(cands[:, None] - cands[None]), -1) <= tol_i).sum(1)
+            best = np.flatnonzero(support == support.max())
+            pick = best[np.argmin(np.linalg.norm(cands[best] - hidden[i, 0], axis=1))]
+            points[i, 0], source[i, 0], q[i, 0] = cands[pick], "candidates", first.q[sl][ok][pick]
+    last = np.where(np.isnan(points[:, 0]), hidden[:, 0], points[:, 0])
+    for t in range(1, steps):
+        pair = np.stack([last, hidden[:, t]], 1).reshape(-1, size)
+        res = solve(np.repeat(inputs[:, t], 2, 0), pair)
+        h2, ok2 = res.h.reshape(n, 2, size), (res.code == FIXED_POINT).reshape(n, 2)
+        pick = np.where(ok2[:, 0], 0, 1)  # the warm start's point when it verifies
+        found = ok2[np.arange(n), pick]
+        chosen = h2[np.arange(n), pick]
+        points[found, t] = chosen[found]
+        source[found, t] = np.where(pick[found] == 0, "warm", "state")
+        q[found, t] = res.q.reshape(n, 2)[np.arange(n), pick][found]
+        last = np.where(found[:, None], chosen, last)
+    jump = np.full((n, steps), np.nan)
+    jump[:, 1:] = np.max(np.abs(np.diff(points, axis=1)), axis=-1)
+    return pd.DataFrame({
+        "trial": np.repeat(np.arange(n, dtype=np.int32), steps),
+        "t": np.tile(np.arange(steps, dtype=np.int16), n),
+        "found": np.isfinite(points[..., 0]).ravel(), "source": source.ravel().astype(str),
+        "q": q.ravel().astype(np.float32), "jump": jump.ravel().astype(np.float32),
+        "h": list(points.reshape(-1, size).astype(np.float32))})
+
+
+def eigenvalue_table(points: pd.DataFrame, keys: Sequence[str] | None = None,
+                     primary_only: bool = False) -> pd.DataFrame:
+    """Eigenvalues in long form: one row per point × eigenvalue (decreasing modulus).
+
+    Arguments:
+        points: a table from `steady_state_fixed_points` / `reach_fixed_points`.
+        keys: columns copied to each row (default: all but h, eigenvalues and point numbers).
+        primary_only: only the primary point of each condition.
+
+    Returns:
+        keys + fp, index, real, imag, abs, angle (|∠λ| in [0, π]).
+    """
+    rows = points[(points["status"] != "none") & points["eigenvalues"].notna()]
+    if primary_only:
+        rows = rows[rows["primary"]]
+    if keys is None:
+        keys = [c for c in rows.columns if c not in ("h", "eigenvalues", "q", "residual",
+                                                     "error", "support")]
+    lam = np.stack(rows["eigenvalues"].to_numpy()) if len(rows) else np.zeros((0, 0), complex)
+    n, size = lam.shape
+    out = rows[list(keys)].loc[rows.index.repeat(size)].reset_index(drop=True)
+    out["index"] = np.tile(np.arange(size, dtype=np.int16), n)
+    flat = lam.ravel()
+    out["real"], out["imag"] = flat.real.astype(np.float32), flat.imag.astype(np.float32)
+    out["abs"] = np.abs(flat).astype(np.float32)
+    out["angle"] = np.abs(np.angle(flat)).astype(np.float32)
+    return out
+
+
+def parquet_ready(points: pd.DataFrame) -> pd.DataFrame:
+    """The point table without the complex `eigenvalues` column (Parquet has no complex type)."""
+    return points.drop(columns=["eigenvalues"], errors="ignore")
+
+
+def pca_columns(pca: PCA, frame: pd.DataFrame, n: int = 3, column: str = "h") -> pd.DataFrame:
+    """`frame` with columns pc1 … pcn: the `column` vectors projected on the principal axes."""
+    vecs = frame[column].to_numpy()
+    size = pca.mean.shape[0]
+    mat = np.stack([np.full(size, np.nan) if v is None or np.ndim(v) == 0
+                    else np.asarray(v, float) for v in vecs]) if len(vecs) else np.zeros((0, size))
+    z = pca.transform(mat)[:, :n]
+    out = frame.copy()
+    for i in range(n):
+        out[f"pc{i + 1}"] = z[:, i].astype(np.float32)
+    return out
+
+
+def readout_directions(pca: PCA, readouts, n: int = 3) -> pd.DataFrame:
+    """Readout weight rows (force x, y) on the principal axes, one row per replicate × output.
+
+    Arguments:
+        pca: fitted on hidden states.
+        readouts: `eqx.nn.Linear` per replicate (or weight arrays (2, H)), or a stacked ensemble.
+    """
+    rows = []
+    for r, w in enumerate(_readout_weights(readouts)):
+        z = pca.project_directions(w)[:, :n]
+        for o, name in enumerate(("x", "y")):
+            rows.append({"replicate": np.int16(r), "output": name,
+                         **{f"pc{i + 1}": np.float32(z[o, i]) for i in range(n)}})
+    return pd.DataFrame(rows)
+
+
+def _readout_weights(readouts) -> list[np.ndarray]:
+    if isinstance(readouts, eqx.nn.Linear):
+        w = np.asarray(readouts.weight)
+        return [w] if w.ndim == 2 else list(w)
+    return [np.asarray(r.weight if isinstance(r, eqx.nn.Linear) else r) for r in readouts]
+
+
+def _unit(v):
+    norm = np.linalg.norm(v)
+    return v / norm if norm > 0 else v * np.nan
+
+
+def grid_shift_summary(points: pd.DataFrame, readouts, sisu_ref: float | None = None
+                       ) -> pd.DataFrame:
+    """How the steady-state FP grid moves with SISU, and its alignment with the readout.
+
+    Uses the primary points. For each replicate: the grid centroid c(s) per SISU, the shift
+    d(s) = c(s) − c(s_ref) (s_ref: the lowest SISU unless given), the slope v of a least-squares
+    line c(s) = c₀ + s v, and the plane of the reference grid (its top-2 principal axes).
+
+    Returns:
+        One row per replicate × SISU: n_positions (grid positions with a primary point at
+        every SISU; only those are used), shift (‖d‖, hidden units), grid_size (RMS distance of the
+        reference grid's points from their centroid), shift_in_plane (‖P_plane d‖ / ‖d‖),
+        shift_readout (‖P_readout d‖ / ‖d‖, readout row space), cos_readout_x / _y (cosine of
+        d with each readout row); per replicate, repeated on its rows: slope (‖v‖ per SISU unit),
+        slope_in_plane, slope_readout, and plane_readout_cos1 / _cos2 (cosines of the principal
+        angles between the grid plane and the readout row space).
+    """
+    prim = points[points["primary"]]
+    weights = _readout_weights(readouts)
+    out = []
+    for r, grp in prim.groupby("replicate", sort=True):
+        w = weights[int(r)]
+        sis = np.sort(grp["sisu"].unique())
+        ref = sis[0] if sisu_ref is None else sisu_ref
+        # positions with a point at every SISU, so that centroids are comparable
+        common = set.intersection(*(set(g["position"]) for _, g in grp.groupby("sisu")))
+        grp = grp[grp["position"].isin(common)]
+        grids = {s: np.stack(g.sort_values("position")["h"].to_numpy()).astype(float)
+                 for s, g in grp.groupby("sisu")}
+        cent = np.stack([grids[s].mean(0) for s in sis])
+        base = grids[ref] - grids[ref].mean(0)
+        plane = np.linalg.svd(base, full_matrices=False)[2][:2]
+        q_read = np.linalg.qr(w.T.astype(float))[0]  # orthonormal basis of the readout rows
+        slope = np.polyfit(sis, cent, 1)[0] if len(sis) > 1 else np.full(cent.shape[1], np.nan)
+        cosines = np.linalg.svd(plane @ q_read, compute_uv=False)
+        per_rep = {"slope": np.linalg.norm(slope),
+                   "slope_in_plane": np.linalg.norm(plane @ _unit(slope)),
+                   "slope_readout": np.linalg.norm(q_read.T @ _unit(slope)),
+                   "plane_readout_cos1": cosines[0], "plane_readout_cos2": cosines[-1]}
+        size = np.sqrt(np.mean(np.sum(base**2, axis=1)))
+        for s, c in zip(sis, cent):
+            d = c - cent[list(sis).index(ref)]
+            u = _unit(d)
+            out.append({"replicate": np.int16(r), "sisu": np.float32(s),
+                        "n_positions": np.int16(len(common)),
+                        "shift": np.linalg.norm(d), "grid_size": size,
+                        "shift_in_plane": np.linalg.norm(plane @ u),
+                        "shift_readout": np.linalg.norm(q_read.T @ u),
+                        "cos_readout_x": float(_unit(w[0]) @ u),
+                        "cos_readout_y": float(_unit(w[1]) @ u), **per_rep})
+    frame = pd.DataFrame(out)
+    floats = [c for c in frame.columns if c not in ("replicate", "n_positions")]
+    frame[floats] = frame[floats].astype(np.float32)
+    return frame
+
+
+def eigenvalue_variation(eigs: pd.DataFrame, axes: Sequence[str] = ("sisu", "position",
+                                                                        "replicate"),
+                         n_leading: int | None = None) -> pd.DataFrame:
+    """Spread of the spectra of primary points along each condition axis (SPEC §2.10).
+
+    For each axis, the standard deviation of each eigenvalue (by index, complex: √(var Re +
+    var Im)) across that axis with the other axes held fixed; summarised by mean and max.
+
+    Arguments:
+        eigs: `eigenvalue_table(..., primary_only=True)`.
+        axes: the condition columns.
+        n_leading: only the first (largest-modulus) eigenvalues; default all.
+
+    Returns:
+        One row per axis: axis, mean_std, max_std.
+    """
+    data = eigs if n_leading is None else eigs[eigs["index"] < n_leading]
+    rows = []
+    for axis in axes:
+        others = [a for a in axes if a != axis] + ["index"]
+        grp = data.groupby(others)
+        spread = np.sqrt(grp["real"].var(ddof=0) + grp["imag"].var(ddof=0))
+        rows.append({"axis": axis, "mean_std": float(spread.mean()),
+                     "max_std": float(spread.max())})
+    return pd.DataFrame(rows)

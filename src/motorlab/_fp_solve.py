@@ -1,0 +1,307 @@
+"""Root solver behind the fixed-point finder: many starts, each verified or classified.
+
+Every start is solved on its own for a root of r(h) = F(u, h) − h by a trust-region
+(Powell dogleg) Newton method: the Newton step −(J − I)⁻¹ r when it fits the trust region and
+reduces q(h) = ½‖r(h)‖², otherwise a step bent towards steepest descent of q. All starts of all
+inputs run in one compiled `lax.while_loop`; each iteration steps only the still-active starts
+(gathered into the smallest of a few fixed batch sizes), and the loop ends once every start is
+done. A start ends with one status:
+
+- `fixed_point`: ‖r‖∞ is at float round-off and the Newton step from the point is below
+  `step_tol`, i.e. Newton has converged on a root.
+- `slow_point`: the iteration stalled at a local minimum of q above round-off (r is orthogonal to
+  the range of J − I); e.g. the "ghost" left just past a saddle-node.
+- `unconverged`: `max_steps` ran out, or the iteration stalled away from a stationary point of q.
+- `diverged`: the iterate ran into the boundary of the search box |h_i| <= `bound` and stayed
+  there (iterates are clipped to the box; for a GRU the box is [−1, 1]^H, which holds every
+  fixed point).
+
+Units: q(h) = ½‖F(u, h) − h‖², summed (not averaged) over the H units, in squared hidden-state
+units per step of the map. (The published finders report the mean over units, = 2q/H.)
+"""
+
+from typing import NamedTuple
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Float
+
+from ._fp_linearise import Cell, residual_and_jacobian
+
+FIXED_POINT, SLOW_POINT, UNCONVERGED, DIVERGED = 0, 1, 2, 3
+STATUS_NAMES = ("fixed_point", "slow_point", "unconverged", "diverged")
+"""Status codes (index = code) of a start or a unique point."""
+
+
+class Tolerances(NamedTuple):
+    """Tolerances of the root verification (all in hidden-state units).
+
+    Fields:
+        residual: a root needs ‖F(u, h) − h‖∞ ≤ residual · max(1, ‖h‖∞).
+        step: ... and a Newton step ‖(J − I)⁻¹ r‖∞ ≤ step (the position is known to this accuracy).
+        slow: a stall point is a slow point when ‖(J − I)ᵀ r‖ ≤ slow · ‖J − I‖_F ‖r‖.
+        unique: two roots are one when ‖h₁ − h₂‖∞ ≤ max(unique, 10 (e₁ + e₂)), eᵢ their
+            final Newton steps; slow points are merged within `slow_unique`.
+        slow_unique: merge distance (∞-norm) of slow points, whose position is only as good as
+            the flat valley of q they sit in.
+    """
+
+    residual: float
+    step: float
+    slow: float
+    unique: float
+    slow_unique: float
+
+
+def default_tolerances(dtype) -> Tolerances:
+    """Tolerances tied to the precision of `dtype` (eps = machine epsilon).
+
+    residual 64·eps (f32 7.6e-6, f64 1.4e-14), step and unique √eps (f32 3.5e-4, f64 1.5e-8),
+    slow 1e-3, slow_unique 1e-2.
+    """
+    eps = float(jnp.finfo(dtype).eps)
+    return Tolerances(residual=64 * eps, step=eps**0.5, slow=1e-3, unique=eps**0.5,
+                      slow_unique=1e-2)
+
+
+_EDGE_STEPS = 5  # iterations pinned on the boundary before a start counts as diverged
+
+
+class _Start(NamedTuple):
+    h: Array  # current iterate (H,)
+    r: Array  # residual F(u, h) − h
+    newton: Array  # Newton step −(J − I)⁻¹ r at h (non-finite when J − I is singular)
+    grad: Array  # gradient of q, (J − I)ᵀ r
+    ag2: Array  # ‖(J − I) grad‖²
+    anorm: Array  # ‖J − I‖_F
+    radius: Array  # trust radius (2-norm)
+    steps: Array  # iterations taken
+    edge: Array  # consecutive iterations spent on the boundary |h|∞ = bound
+    done: Array
+    code: Array
+
+
+def _lu_solve(lu: Array, perm: Array, b: Array) -> Array:
+    """Solve (P L U) x = b from `lax.linalg.lu` factors.
+
+    Substitution in plain JAX loops: XLA's CPU triangular-solve call costs about 5× more for a
+    batch of small systems.
+    """
+    n = b.shape[0]
+    y0 = b[perm]
+
+    def forward(i, y):
+        return y.at[i].set(y0[i] - jnp.dot(jnp.where(jnp.arange(n) < i, lu[i], 0.0), y))
+
+    def backward(k, x):
+        i = n - 1 - k
+        row = jnp.where(jnp.arange(n) > i, lu[i], 0.0)
+        return x.at[i].set((x[i] - jnp.dot(row, x)) / lu[i, i])
+
+    y = jax.lax.fori_loop(0, n, forward, jnp.zeros_like(b))
+    return jax.lax.fori_loop(0, n, backward, y)
+
+
+def _linear_parts(cell, u, h):
+    """Residual, Newton step, gradient of q, ‖A grad‖² and ‖A‖_F at h (A = J − I)."""
+    r, a = residual_and_jacobian(cell, u, h)
+    lu, _, perm = jax.lax.linalg.lu(a)
+    newton = -_lu_solve(lu, perm, r)
+    # Aᵀr and A·grad through the map (shared weights, one batched product) rather than
+    # through the per-start matrix: a read of N H² numbers saved each
+    _, vjp = jax.vjp(lambda x: cell(u, x), h)
+    grad = vjp(r)[0] - r
+    a_grad = jax.jvp(lambda x: cell(u, x), (h,), (grad,))[1] - grad
+    return r, newton, grad, jnp.sum(a_grad**2), jnp.sqrt(jnp.sum(a**2))
+
+
+def _classify(s: _Start, tol: Tolerances, bound: float, stalled) -> tuple[Array, Array]:
+    hmax = jnp.max(jnp.abs(s.h))
+    rmax = jnp.max(jnp.abs(s.r))
+    inside = hmax < bound
+    root = (hmax <= bound) & (rmax <= tol.residual * jnp.maximum(1.0, hmax)) & (
+        jnp.max(jnp.abs(s.newton)) <= tol.step)
+    rnorm = jnp.sqrt(jnp.sum(s.r**2))
+    stationary = jnp.sqrt(jnp.sum(s.grad**2)) <= tol.slow * s.anorm * rnorm
+    code = jnp.where(root, FIXED_POINT, jnp.where(~inside, DIVERGED,
+                     jnp.where(stationary, SLOW_POINT, UNCONVERGED)))
+    return root | stalled | (s.edge >= _EDGE_STEPS), code
+
+
+def _init(cell, u, h, tol, bound, active):
+    h = jnp.clip(h, -bound, bound)
+    r, newton, grad, ag2, anorm = _linear_parts(cell, u, h)
+    radius = jnp.maximum(1.0, jnp.sqrt(jnp.sum(h**2)))
+    s = _Start(h, r, newton, grad, ag2, anorm, radius, jnp.array(0), jnp.array(0),
+               jnp.array(False), jnp.array(UNCONVERGED))
+    done, code = _classify(s, tol, bound, jnp.array(False))
+    return s._replace(done=done | ~active, code=code)
+
+
+def _step(cell, u, s: _Start, tol: Tolerances, bound: float) -> _Start:
+    """One dogleg trust-region iteration, kept inside the box |h| <= bound.
+
+    A done start is returned unchanged.
+    """
+    tiny = jnp.finfo(s.h.dtype).tiny
+    gg = jnp.sum(s.grad**2)
+    gnorm = jnp.sqrt(gg)
+    n_norm = jnp.sqrt(jnp.sum(s.newton**2))
+    newton_ok = jnp.isfinite(n_norm)
+    newton = jnp.where(newton_ok, s.newton, 0.0)
+    cauchy = -(gg / jnp.maximum(s.ag2, tiny)) * s.grad
+    c_norm = jnp.sqrt(jnp.sum(cauchy**2))
+    use_newton = newton_ok & (n_norm <= s.radius)
+    use_grad = ~use_newton & (~newton_ok | (c_norm >= s.radius))
+    # dogleg: the point of the segment cauchy -> newton at distance `radius`
+    d = newton - cauchy
+    a2, b2 = jnp.sum(d**2), 2.0 * jnp.sum(cauchy * d)
+    c2 = c_norm**2 - s.radius**2
+    tau = (-b2 + jnp.sqrt(jnp.maximum(b2**2 - 4.0 * a2 * c2, 0.0))) / jnp.maximum(2.0 * a2, tiny)
+    delta = jnp.where(use_newton, newton, jnp.where(
+        use_grad, -(s.radius / jnp.maximum(gnorm, tiny)) * s.grad, cauchy + tau * d))
+    trial = jnp.clip(s.h + delta, -bound, bound)
+    delta = trial - s.h
+    # linear model of r after the step, r + (J - I) delta, for the gain ratio
+    _, jd = jax.jvp(lambda x: cell(u, x), (s.h,), (delta,))
+    q = 0.5 * jnp.sum(s.r**2)
+    model = 0.5 * jnp.sum((s.r + jd - delta) ** 2)
+    r_trial = cell(u, trial) - trial
+    q_trial = 0.5 * jnp.sum(r_trial**2)
+    rho = (q - q_trial) / jnp.maximum(q - model, tiny)
+    accept = jnp.isfinite(q_trial) & (rho > 1e-4) & (q_trial < q)
+    d_norm = jnp.sqrt(jnp.sum(delta**2))
+    radius = jnp.where(rho < 0.25, 0.25 * d_norm, jnp.where(
+        (rho > 0.75) & (d_norm > 0.99 * s.radius), 2.0 * s.radius, s.radius))
+    radius = jnp.where(jnp.isfinite(radius), radius, 0.25 * s.radius)
+    h_new = jnp.where(accept, trial, s.h)
+    r_new, newton, grad, ag2, anorm = _linear_parts(cell, u, h_new)
+    edge = jnp.where(jnp.max(jnp.abs(h_new)) >= bound, s.edge + 1, 0)
+    new = _Start(h_new, r_new, newton, grad, ag2, anorm, radius, s.steps + 1, edge, s.done,
+                 s.code)
+    eps = jnp.finfo(s.h.dtype).eps
+    stalled = radius < 10.0 * eps * jnp.maximum(1.0, jnp.sqrt(jnp.sum(h_new**2)))
+    done, code = _classify(new, tol, bound, stalled)
+    new = new._replace(done=done, code=code)
+    return jax.tree.map(lambda old, nw: jnp.where(s.done, old, nw), s, new)
+
+
+def _bucket_sizes(n: int, smallest: int = 64, from_size: int = 1024) -> list[int]:
+    """Batch sizes the loop may step: n, n/4, ... >= `smallest`; just n below `from_size`
+    (gathering does not pay for small batches, and each size is compiled)."""
+    sizes = [n]
+    while n >= from_size and sizes[-1] // 4 >= smallest:
+        sizes.append(sizes[-1] // 4)
+    return sizes
+
+
+def _solve(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], active: Bool[Array, " n"],
+           tol: Tolerances, bound: float, max_steps: int) -> _Start:
+    """Solve every start; u[j] is the input of start j. One compiled loop, real early exit."""
+    state = jax.vmap(lambda u1, h1, a1: _init(cell, u1, h1, tol, bound, a1))(u, h0, active)
+    sizes = _bucket_sizes(h0.shape[0])
+    step = jax.vmap(lambda u1, s1: _step(cell, u1, s1, tol, bound))
+
+    def run(size):
+        def branch(args):
+            st, order = args
+            if size == h0.shape[0]:  # every start: no gather
+                return step(u, st)
+            idx = order[:size]
+            sub = step(u[idx], jax.tree.map(lambda x: x[idx], st))
+            return jax.tree.map(lambda x, y: x.at[idx].set(y), st, sub)
+        return branch
+
+    def cond(carry):
+        st, it = carry
+        return jnp.any(~st.done) & (it < max_steps)
+
+    def body(carry):
+        st, it = carry
+        n_active = jnp.sum(~st.done)
+        order = jnp.argsort(st.done, stable=True)  # active starts first
+        which = jnp.sum(n_active <= jnp.array(sizes[1:])) if len(sizes) > 1 else 0
+        st = jax.lax.switch(which, [run(z) for z in sizes], (st, order))
+        return st, it + 1
+
+    state, _ = jax.lax.while_loop(cond, body, (state, jnp.array(0)))
+    return state
+
+
+def _adam(cell, u, h0, steps: int, lr: float, bound: float):
+    """Optional warm-up: per-start Adam (β 0.9, 0.999, ε 1e-8) on q, each start on its own."""
+    b1, b2, eps = 0.9, 0.999, 1e-8
+
+    def one(u1, h1):
+        grad_q = jax.grad(lambda x: 0.5 * jnp.sum((cell(u1, x) - x) ** 2))
+
+        def body(i, carry):
+            h, m, v = carry
+            g = grad_q(h)
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g**2
+            t = (i + 1).astype(h.dtype)
+            step = lr * (m / (1 - b1**t)) / (jnp.sqrt(v / (1 - b2**t)) + eps)
+            return jnp.clip(h - step, -bound, bound), m, v
+
+        zeros = jnp.zeros_like(h1)
+        return jax.lax.fori_loop(0, steps, body, (h1, zeros, zeros))[0]
+
+    return jax.vmap(one)(u, h0)
+
+
+@eqx.filter_jit
+def _warm_and_solve(cell, u, h0, active, tol, bound, max_steps, adam_steps, adam_lr):
+    if adam_steps > 0:
+        h0 = _adam(cell, u, h0, adam_steps, adam_lr, bound)
+    return h0, _solve(cell, u, h0, active, tol, bound, max_steps)
+
+
+class Solved(NamedTuple):
+    """Outcome of `solve_starts` (numpy arrays, leading axis = start).
+
+    Fields: `h` final point (N, H); `r` residual F(u, h) − h there; `code` status; `q` =
+    ½‖r‖² (float64); `error` = ‖Newton step‖∞ at h; `steps` iterations; `starts` the starts
+    after any Adam warm-up.
+    """
+
+    h: np.ndarray
+    r: np.ndarray
+    code: np.ndarray
+    q: np.ndarray
+    error: np.ndarray
+    steps: np.ndarray
+    starts: np.ndarray
+
+
+def solve_starts(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], *,
+                 tolerances: Tolerances, bound: float, max_steps: int = 100,
+                 batch_size: int = 4096, adam_steps: int = 0, adam_lr: float = 0.01) -> Solved:
+    """Solve F(u_j, h) = h from each start h0_j, in chunks of `batch_size` (one compile).
+
+    Chunks are padded with inactive starts (no iterations, dropped from the result) so that
+    every chunk has the same shape.
+    """
+    u = np.asarray(u)
+    h0 = np.asarray(h0)
+    total = h0.shape[0]
+    # whole chunks of `batch_size`, or the total rounded up to a multiple of 256: a few
+    # compiled shapes serve calls with different numbers of starts
+    chunk = max(1, min(batch_size, -(-total // 256) * 256))
+    outs = []
+    for lo in range(0, total, chunk):
+        n = min(chunk, total - lo)
+        take = np.concatenate([np.arange(lo, lo + n), np.full(chunk - n, lo)])
+        active = np.arange(chunk) < n
+        used, st = _warm_and_solve(cell, jnp.asarray(u[take]), jnp.asarray(h0[take]),
+                                   jnp.asarray(active), tolerances, bound, max_steps,
+                                   adam_steps, adam_lr)
+        outs.append(jax.tree.map(lambda x: np.asarray(x)[:n], (used, st)))
+    cat = lambda xs: np.concatenate(xs, axis=0)  # noqa: E731
+    st = jax.tree.map(lambda *xs: cat(xs), *[o[1] for o in outs])
+    return Solved(h=st.h, r=st.r, code=st.code.astype(np.int8),
+                  q=0.5 * np.sum(st.r.astype(np.float64) ** 2, axis=-1),
+                  error=np.max(np.abs(st.newton), axis=-1), steps=st.steps.astype(np.int32),
+                  starts=cat([o[0] for o in outs]))
