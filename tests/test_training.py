@@ -200,3 +200,24 @@ def test_stack_best_takes_each_replicate_from_its_own_snapshot(getkey):
     for r, i in enumerate([2, 0, 3]):
         for got, want in zip(leaves(replicate(best, r)), jax.tree.leaves(snapshots[i])):
             np.testing.assert_array_equal(np.asarray(got), np.asarray(want)[r])
+
+
+def test_replicate_mapping_vmap_and_map_agree():
+    """The CPU default (a compiled loop over replicates) and vmap compute the same gradients."""
+    import jax.random as jr
+
+    from motorlab._setup import map_replicates
+    from motorlab._training import make_replicate_loss
+
+    hps = tiny_hps()
+    ensemble = make_ensemble(hps, jr.PRNGKey(0))
+    grad_fn = eqx.filter_value_and_grad(make_replicate_loss(hps), has_aux=True)
+    keys = jr.split(jr.PRNGKey(1), 3)
+    with jax.numpy_dtype_promotion("standard"):
+        (lv, _), gv = eqx.filter_jit(lambda e, k: map_replicates(grad_fn, e, k, how="vmap"))(ensemble, keys)
+        (lm, _), gm = eqx.filter_jit(lambda e, k: map_replicates(grad_fn, e, k, how="map"))(ensemble, keys)
+    assert jnp.allclose(lv, lm, rtol=1e-5)
+    for a, b in zip(jax.tree.leaves(gv), jax.tree.leaves(gm)):
+        assert jnp.allclose(a, b, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="'vmap', 'map' or None, got 'pmap'"):
+        map_replicates(grad_fn, ensemble, keys, how="pmap")

@@ -17,7 +17,7 @@ import pandas as pd
 from ._controllers import GRUController
 from ._fields import evaluation_fields
 from ._rollout import simulate_trials
-from ._setup import Hps, make_environment, make_keys, n_context
+from ._setup import Hps, make_environment, make_keys, map_replicates, n_context
 from ._tasks import Trials, centre_out
 from ._types import Array, Float
 
@@ -129,7 +129,7 @@ def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
                                        noise_keys, keep_hidden=True)
                 corr = jax.vmap(output_correlation, in_axes=(0, None))(traj.hidden, model.readout.weight)
                 return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
-            return eqx.filter_vmap(one_rep)(ens)
+            return map_replicates(one_rep, ens)
         return jax.lax.map(one_eval, keys)
 
     traj, corr = run(ensemble, eval_keys)

@@ -9,7 +9,7 @@ import numpy as np
 from ._controllers import GRUController
 from ._fields import CurlField
 from ._rollout import simulate_trials
-from ._setup import Hps, make_environment, make_keys, n_context
+from ._setup import Hps, make_environment, make_keys, map_replicates, n_context
 from ._tasks import centre_out
 
 CRITERIA = ("best_total_loss", "end_position_error")
@@ -48,7 +48,7 @@ def validation_end_error(ensemble: GRUController, hps: Hps) -> np.ndarray:
                 err = jnp.linalg.norm(traj.pos[:, -10:] - trials.goal[:, None], axis=-1)
                 return jnp.mean(err)
             return jnp.mean(jax.vmap(one_eval)(keys))
-        return eqx.filter_vmap(one_rep)(ens)
+        return map_replicates(one_rep, ens)
 
     return np.asarray(run(ensemble, eval_keys))
 

@@ -74,3 +74,20 @@ def replicate(ensemble: GRUController, i: int) -> GRUController:
     """The i-th replicate of an ensemble (arrays indexed on their leading axis)."""
     params, static = eqx.partition(ensemble, eqx.is_array)
     return eqx.combine(jax.tree.map(lambda a: a[i], params), static)
+
+
+def map_replicates(fn, ensemble: GRUController, *args, how: str | None = None):
+    """Apply `fn(model, *args_r)` to every replicate (arrays of `args` have a leading replicate axis).
+
+    `how` is `"vmap"` (one batched computation, best on accelerators) or `"map"` (a compiled loop
+    over replicates, `lax.map`); `None` picks `"map"` on CPU, where XLA's batched matrix products
+    are slower than a loop of plain ones (measured: 1.8× for the SPEC training step with 5
+    replicates), and `"vmap"` elsewhere. Both give the same results.
+    """
+    how = how or ("map" if jax.default_backend() == "cpu" else "vmap")
+    if how == "vmap":
+        return eqx.filter_vmap(fn)(ensemble, *args)
+    if how != "map":
+        raise ValueError(f"replicate mapping must be 'vmap', 'map' or None, got {how!r}")
+    params, static = eqx.partition(ensemble, eqx.is_array)
+    return jax.lax.map(lambda xs: fn(eqx.combine(xs[0], static), *xs[1:]), (params, *args))

@@ -21,7 +21,7 @@ from ._loss import loss_terms
 from ._methods import sample_context_trials
 from ._rollout import simulate_trials
 from ._selection import select_replicates
-from ._setup import Hps, make_ensemble, make_environment, make_keys, make_loss_weights, n_context
+from ._setup import Hps, make_ensemble, make_environment, make_keys, make_loss_weights, map_replicates, n_context
 from ._tasks import random_reaches
 
 
@@ -125,7 +125,7 @@ def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainS
     def step(ensemble, opt_state, alive, key, iteration):
         holder.n_traces += 1  # Python side effect: runs only while tracing
         keys = jr.split(jr.fold_in(key, iteration), alive.shape[0])
-        (total, terms), grads = eqx.filter_vmap(grad_fn)(ensemble, keys)
+        (total, terms), grads = map_replicates(grad_fn, ensemble, keys)
         params = eqx.filter(ensemble, eqx.is_inexact_array)
         with jax.numpy_dtype_promotion("standard"):  # optax's Adam is not strict-promotion clean
             updates, new_opt_state = optimizer.update(grads, opt_state, params)
