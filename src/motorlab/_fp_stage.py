@@ -44,7 +44,7 @@ def _points_for_parquet(points: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def steady_state(ensemble, hps: Mapping, e: Mapping):
+def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
     """Steady-state points (with PC1–3 per replicate), eigenvalues, and the summary table."""
     sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
     grid_n = int(e["grid_n"])
@@ -53,7 +53,7 @@ def steady_state(ensemble, hps: Mapping, e: Mapping):
         "task": {"grid_n": grid_n, "n_directions": 1, "reach_length": 0.0},
         "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
         "model": {"feedback_noise_std": None, "motor_noise_std": None},
-    }, keep_hidden=True)
+    }, included=included, keep_hidden=True)
     hidden = ev.hidden  # (E, R, C, T, H), C = SISU-major × positions
     n_eval, n_rep, _, n_t, size = hidden.shape
     n_s, n_p = (1 if sisu is None else len(sisu)), grid_n**2
@@ -97,7 +97,7 @@ def _network_inputs(hps: Mapping, goal, pos, vel, sisu) -> np.ndarray:
     return np.concatenate(parts, axis=-1).astype(np.float32)
 
 
-def reaches(ensemble, hps: Mapping, e: Mapping):
+def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     """Goal-goal / init-goal points per replicate × reach × SISU, and FP trajectories of a few
     reaches of the first included replicate, both with PC1–3 of a PCA fitted on late hidden states."""
     cfg = e["reach"]
@@ -113,7 +113,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping):
         "task": {"grid_n": 1, "n_directions": n_dir, "reach_length": float(cfg["reach_length"])},
         "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
         "model": {"feedback_noise_std": 0.0, "motor_noise_std": 0.0},
-    }, keep_hidden=True)
+    }, included=included, keep_hidden=True)
     hidden = ev.hidden[0]  # (R, C, T, H), C = SISU-major × directions
     n_rep, _, _, size = hidden.shape
     n_s = 1 if sisu is None else len(sisu)
@@ -175,8 +175,9 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
     """
     ensemble, header = load_model_file(model_path)
     hps, e = header["hps"], evaluation["hps"]
-    points, eigs, summary = steady_state(ensemble, hps, e)
-    reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e)
+    included = header["replicates"].get("included")
+    points, eigs, summary = steady_state(ensemble, hps, e, included)
+    reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
     write_table(_points_for_parquet(points), points_path)
     write_table(eigs, eigenvalues_path)

@@ -1,0 +1,70 @@
+"""The fixed-point stage of the workflow on a small untrained part-2 model."""
+
+import json
+
+import jax.random as jr
+import numpy as np
+import pandas as pd
+import pytest
+
+from motorlab import make_ensemble, save_model_file
+from motorlab.config._load import train_defaults
+from motorlab.pipeline import fixed_points
+
+
+@pytest.fixture(scope="module")
+def tables(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("fp")
+    hps = train_defaults()
+    hps.update(part=2)
+    hps["plant"]["n_steps"] = 16
+    hps["model"].update(hidden_size=8, n_replicates=2)
+    ensemble = make_ensemble(hps, jr.PRNGKey(0))
+    save_model_file(tmp / "m.eqx", ensemble, hps, {"included": [True, False]}, model_id="m")
+    evaluation = {"eval_id": "e", "model_id": "m", "part": "part2", "analysis": "fixed_points",
+                  "variant": "steady",
+                  "hps": {"eval_n": 1, "seed": 0, "grid_n": 2, "sisu": [0.0, 1.0], "candidate_stride": 4,
+                          "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5,
+                                                "trajectory_trials": 2, "pca_from_step": 8}}}
+    paths = {k: tmp / f"{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach", "trajectories")}
+    record = fixed_points(tmp / "m.eqx", evaluation, points_path=paths["points"],
+                          eigenvalues_path=paths["eigenvalues"], summary_path=paths["summary"],
+                          reach_path=paths["reach"], trajectories_path=paths["trajectories"],
+                          sidecar_path=tmp / "e.json")
+    return record, {k: pd.read_parquet(p) for k, p in paths.items()}, json.loads((tmp / "e.json").read_text())
+
+
+def test_steady_grid_has_a_verified_primary_point_per_replicate_position_and_sisu(tables):
+    record, t, sidecar = tables
+    points = t["points"]
+    primary = points[points["primary"]]
+    assert len(primary) == 2 * 4 * 2  # replicates x positions x SISU
+    assert set(primary["status"]) == {"fixed_point"}
+    assert (primary["q"] < 1e-9).all()
+    assert primary.groupby("replicate")["included"].first().tolist() == [True, False]
+    assert {"pc1", "pc2", "pc3", "n_unstable", "spectral_radius", "h"} <= set(points.columns)
+    assert sidecar["counts"]["steady_with_fixed_point"] == 16 and sidecar["kind"] == "evaluation"
+
+
+def test_eigenvalues_and_summary_tables(tables):
+    _, t, _ = tables
+    eigs = t["eigenvalues"]
+    assert len(eigs) == len(t["points"][t["points"]["status"] != "none"]) * 8  # H = 8 per point
+    assert np.allclose(eigs["abs"], np.hypot(eigs["real"], eigs["imag"]), atol=1e-6)
+    kinds = set(t["summary"]["kind"])
+    assert kinds == {"grid_shift", "readout", "reach_readout"}
+    shift = t["summary"][t["summary"]["kind"] == "grid_shift"]
+    assert (shift[shift["sisu"] == 0.0]["shift"] == 0).all()  # the reference SISU does not move
+
+
+def test_reach_points_and_trajectories_agree_at_the_first_step(tables):
+    _, t, _ = tables
+    reach = t["reach"]
+    assert set(reach["kind"]) == {"goal_goal", "init_goal"}
+    traj = t["trajectories"]
+    assert traj["t"].min() == 1 and traj["found"].all()
+    first = traj[traj["t"] == 1].iloc[0]
+    init = reach[(reach["kind"] == "init_goal") & reach["primary"] & (reach["replicate"] == first["replicate"])
+                 & (reach["direction"] == first["direction"]) & (reach["sisu"] == first["sisu"])]
+    # the first step's input is the init-goal input, so both find the same point
+    assert np.allclose(np.stack(init["h"].to_numpy())[0], first["h"], atol=1e-4)
