@@ -26,7 +26,7 @@ def _study_part(args):
 
     study = load_study(args.configfile)
     if args.part not in study.parts:
-        raise SystemExit(f"error: part {args.part!r} is not in {args.configfile} (it has {study.parts})")
+        raise ValueError(f"part {args.part!r} is not in {args.configfile} (it has {study.parts})")
     return study
 
 
