@@ -83,6 +83,9 @@ def test_run_writes_every_product_with_sidecars(study):
     with sqlite3.connect(study / "results" / "catalog.sqlite") as db:
         (n_models,) = db.execute("select count(*) from models").fetchone()
         (n_figs,) = db.execute("select count(*) from figures").fetchone()
+        eval_paths = [json.loads(p) for (p,) in db.execute("select paths from evaluations")]
+    # every product is in the catalogue: states and measures through their evaluation
+    assert all(any("/measures/" in p for p in paths) for paths in eval_paths) and len(eval_paths) == 4
     assert n_models == 2 and n_figs == len(html)
     assert (study / "logs" / "part1" / "train").is_dir() and (study / "benchmarks" / "part1" / "train").is_dir()
 

@@ -11,8 +11,8 @@ Tables (every table has the fixed columns listed; hyperparameters are also flatt
 column each, named by their key path joined with `__`, e.g. `pert__std`; list values are JSON):
 
 * `models`: id, part, path, sidecar, created, git_commit, versions, replicates, n_included, hps
-* `evaluations`: id, part, analysis, variant, path, sidecar, created, git_commit, versions,
-  model_ids, hps
+* `evaluations`: id, part, analysis, variant, path, paths (every file of the evaluation, e.g.
+  its states and measures tables), sidecar, created, git_commit, versions, model_ids, hps
 * `figures`: id, part, analysis, figure, paths, sidecar, created, git_commit, versions, eval_ids,
   model_ids, params, hps (flattened columns from hps, then params)
 * `evaluation_models` (evaluation_id, model_id), `figure_evaluations` (figure_id,
@@ -44,8 +44,8 @@ _REQUIRED = {
 _FIXED = {
     "models": ("id", "part", "path", "sidecar", "created", "git_commit", "versions", "replicates",
                "n_included", "hps"),
-    "evaluations": ("id", "part", "analysis", "variant", "path", "sidecar", "created", "git_commit",
-                    "versions", "model_ids", "hps"),
+    "evaluations": ("id", "part", "analysis", "variant", "path", "paths", "sidecar", "created",
+                    "git_commit", "versions", "model_ids", "hps"),
     "figures": ("id", "part", "analysis", "figure", "paths", "sidecar", "created", "git_commit",
                 "versions", "eval_ids", "model_ids", "params", "hps"),
 }

@@ -51,7 +51,7 @@ def _write_history(path, result) -> None:
         np.savez_compressed(f, **arrays)
 
 
-def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path) -> dict:
+def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path, measures_path=None) -> dict:
     """Evaluate a model file on one evaluation (see `motorlab.config.Evaluation`).
 
     Arguments:
@@ -59,9 +59,13 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path) -> d
         evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}`.
         states_path: Parquet output (states table).
         sidecar_path: JSON sidecar output.
+        measures_path: where the measures stage writes this evaluation's measures (recorded in
+            the sidecar; default `<states folder>/../measures/<same name>`).
     """
     from ._evaluate import evaluate as run_evaluation
 
+    if measures_path is None:
+        measures_path = Path(states_path).parents[1] / "measures" / Path(states_path).name
     ensemble, header = load_model_file(model_path)
     ev = run_evaluation(ensemble, header["hps"], evaluation["hps"], included=header["replicates"]["included"])
     write_table(ev.to_frame(), states_path, metadata={"eval_id": evaluation["eval_id"],
@@ -69,7 +73,8 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path) -> d
     record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
               "analysis": evaluation["analysis"], "variant": evaluation["variant"],
               "hps": evaluation["hps"], "model_ids": [evaluation["model_id"]],
-              "model_hps": header["hps"], "path": _rel(states_path), **provenance()}
+              "model_hps": header["hps"], "path": _rel(states_path),
+              "paths": [_rel(states_path), _rel(measures_path)], **provenance()}
     write_json(sidecar_path, record)
     return record
 
