@@ -129,8 +129,8 @@ def figure_params(name: str) -> dict[str, object]:
     """Readable parameters encoded in a figure name: `a__k-v__k2-v2` → {k: v, k2: v2}."""
     params = {}
     for part in name.split("__")[1:]:
-        key, _, value = part.rpartition("-")
-        if key:
+        key, sep, value = part.partition("-")  # the first dash: values may be negative
+        if sep:
             try:
                 params[key] = float(value)
             except ValueError:
