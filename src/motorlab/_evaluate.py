@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._controllers import GRUController
-from ._fields import evaluation_fields
+from ._fields import FIELD_TYPES, evaluation_fields
 from ._rollout import simulate_trials
 from ._setup import Hps, make_environment, make_keys, map_replicates, n_context
 from ._tasks import Trials, centre_out
@@ -73,7 +73,8 @@ class Evaluated:
         return pd.DataFrame({
             "eval": e.astype(np.int16), "replicate": r.astype(np.int16),
             "included": self.included[r], "condition": c.astype(np.int32),
-            "pert_type": pd.Categorical([cond.pert_type] * e.size, categories=["curl", "constant"]),
+            "pert_type": pd.Categorical.from_codes(
+                np.full(e.size, FIELD_TYPES.index(cond.pert_type), np.int8), categories=list(FIELD_TYPES)),
             "pert_amp": cond.pert_amp[c], "sisu": cond.sisu[c],
             "centre": np.asarray(tr.centre)[c].astype(np.int16),
             "direction": np.asarray(tr.direction)[c].astype(np.int16),
@@ -82,8 +83,7 @@ class Evaluated:
             "t": t.astype(np.int16),
             "pos_x": pos[:, 0], "pos_y": pos[:, 1], "vel_x": vel[:, 0], "vel_y": vel[:, 1],
             "force_x": force[:, 0], "force_y": force[:, 1],
-            "output_correlation": self.output_correlation.reshape(-1)[
-                np.ravel_multi_index((e, r, c), self.output_correlation.shape)].astype(np.float32),
+            "output_correlation": self.output_correlation[e, r, c].astype(np.float32),
         })
 
 
