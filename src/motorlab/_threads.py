@@ -6,7 +6,8 @@ affinity of one core it used 1). So a job restricts its affinity to `n` cores *b
 its backend*. To keep concurrent local jobs on different cores, each job claims cores through
 `flock` lock files (released automatically when the process ends); when every core is claimed it
 falls back to the least-used ones. Under a cluster scheduler that already confines the job
-(affinity ≤ n cores) nothing changes.
+(affinity ≤ n cores) nothing changes. It also turns off JAX's GPU memory preallocation (unless
+set), so that concurrent jobs can share an accelerator.
 """
 
 import fcntl
@@ -32,6 +33,8 @@ def limit_cpu_threads(n: int, *, lock_dir: str | os.PathLike | None = None) -> l
     """
     if not (isinstance(n, int) and n >= 1):
         raise ValueError(f"thread count must be an integer >= 1, got {n!r}")
+    # Several jobs may share one GPU: allocate its memory on demand instead of 75 % per process.
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
     for var in _ENV_VARS:
         os.environ[var] = str(n)
     allowed = sorted(os.sched_getaffinity(0))
