@@ -108,3 +108,12 @@ def test_changing_one_spread_value_reruns_only_the_new_model(study, tmp_path):
     # one new model: its training, its two evaluations and measures, the two figure groups it
     # belongs to, and the manifest; the sigma = 0 model is not retrained or re-evaluated
     assert counts == {"train": 1, "evaluate": 2, "measures": 2, "figures": 2, "part_all": 1}
+
+
+def test_workflow_profile_cannot_mask_cluster_resources():
+    """Profiles merge per top-level key, the workflow profile winning: anything but set-threads
+    in profiles/default would replace the SLURM profile's resources (e.g. the GPU for training)."""
+    default = yaml.safe_load((REPO / "profiles" / "default" / "config.yaml").read_text())
+    assert set(default) == {"set-threads"}
+    slurm = yaml.safe_load((REPO / "profiles" / "slurm" / "profile.yaml").read_text())
+    assert slurm["executor"] == "slurm" and slurm["set-resources"]["train"]["gpu"] == 1
