@@ -25,11 +25,14 @@ def tables(tmp_path_factory):
                   "variant": "steady",
                   "hps": {"eval_n": 1, "seed": 0, "grid_n": 2, "sisu": [0.0, 1.0], "candidate_stride": 4,
                           "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5,
-                                                "trajectory_trials": 2, "pca_from_step": 8}}}
-    paths = {k: tmp / f"{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach", "trajectories")}
+                                                "trajectory_trials": 2, "pca_from_step": 8},
+                          "continuation": {"n_points": 5}}}
+    paths = {k: tmp / f"{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach", "trajectories",
+                                                 "continuation", "events")}
     record = fixed_points(tmp / "m.eqx", evaluation, points_path=paths["points"],
                           eigenvalues_path=paths["eigenvalues"], summary_path=paths["summary"],
                           reach_path=paths["reach"], trajectories_path=paths["trajectories"],
+                          continuation_path=paths["continuation"], events_path=paths["events"],
                           sidecar_path=tmp / "e.json")
     return record, {k: pd.read_parquet(p) for k, p in paths.items()}, json.loads((tmp / "e.json").read_text())
 
@@ -68,3 +71,19 @@ def test_reach_points_and_trajectories_agree_at_the_first_step(tables):
                  & (reach["direction"] == first["direction"]) & (reach["sisu"] == first["sisu"])]
     # the first step's input is the init-goal input, so both find the same point
     assert np.allclose(np.stack(init["h"].to_numpy())[0], first["h"], atol=1e-4)
+
+
+def test_sisu_continuation_tracks_the_origin_point_across_the_sweep(tables):
+    _, t, sidecar = tables
+    samples = t["continuation"]
+    assert set(samples["sisu"].round(3)) == {0.0, 0.25, 0.5, 0.75, 1.0}
+    for r, grp in samples.groupby("replicate"):
+        assert grp.groupby("index")["branch"].nunique().min() >= 1  # a point at every sample
+    primary = t["points"][t["points"]["primary"]]
+    # at SISU 0 the continued branch starts on the steady grid's point nearest the origin
+    first = samples[(samples["replicate"] == 0) & (samples["index"] == 0)]
+    origin = primary[(primary["replicate"] == 0) & (primary["sisu"] == 0.0)]
+    dists = [np.min(np.abs(np.stack(origin["h"].to_numpy()) - h).max(axis=1)) for h in first["h"]]
+    assert min(dists) < 1e-4
+    assert {"pc1", "sigma_min", "n_unstable", "spectral_radius", "included"} <= set(samples.columns)
+    assert "continuation_folds" in sidecar["counts"]

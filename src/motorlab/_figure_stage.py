@@ -94,13 +94,14 @@ def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str,
 
 def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_paths: Sequence,
                         summary_paths: Sequence, reach_paths: Sequence, trajectories_paths: Sequence,
-                        model_sidecars: Sequence, out_dir, sidecar_path, part: str,
+                        continuation_paths: Sequence, events_paths: Sequence, model_sidecars: Sequence, out_dir, sidecar_path, part: str,
                         formats: Sequence[str] = ("html", "png")) -> dict:
     """Figures of the steady-state fixed points of a group of models (SPEC §2.10): eigenvalue
     scatter by SISU / replicate / position, angle and modulus histograms (by train std, and
     lowest vs highest SISU), 3-D PC plots of the grids with readout vectors, discrete and
     continuous trace–determinant diagrams, and (SPEC §2.11) goal-goal / init-goal points and
-    fixed-point trajectories of reaches. Only primary points of included replicates are drawn."""
+    fixed-point trajectories of reaches, and the branch diagram of the SISU continuation.
+    Only primary points of included replicates are drawn."""
     models = _read_models(model_sidecars)
     hps = [m["hps"] for m in models]
     key = group["compare"][0]
@@ -110,6 +111,8 @@ def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_p
     summaries = tag([read_table(p) for p in summary_paths], hps, group["compare"])
     reach = tag([read_table(p) for p in reach_paths], hps, group["compare"])
     trajectories = tag([read_table(p) for p in trajectories_paths], hps, group["compare"])
+    continuation = tag([read_table(p) for p in continuation_paths], hps, group["compare"])
+    events = tag([read_table(p) for p in events_paths], hps, group["compare"])
     points = points[points["primary"] & points["included"]]
     reach = reach[reach["primary"] & reach["included"]]
     eigs = eigs[eigs["primary"] & eigs["included"]]
@@ -135,6 +138,12 @@ def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_p
                                 & (summaries["replicate"] == rep)]
             figs[f"fixed_point_grid_3d__{tag_}"] = fixed_points_3d(
                 pts[pts["replicate"] == rep], "sisu", readout=readout, title=f"{title}, replicate {rep}")
+        branches = continuation[(continuation[col] == value) & continuation["included"]] if len(continuation) else continuation
+        if len(branches):
+            rep = int(branches["replicate"].min())
+            ev = events[(events[col] == value) & (events["replicate"] == rep)]
+            figs[f"sisu_continuation__{tag_}"] = mf.branch_diagram(
+                branches[branches["replicate"] == rep], ev, title=f"{title}, replicate {rep}")
         figs.update(_reach_figures(reach[reach[col] == value], trajectories[trajectories[col] == value],
                                    summaries[summaries[col] == value], tag_, title))
     if eigs[col].nunique() > 1:

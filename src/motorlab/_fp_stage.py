@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from ._evaluate import evaluate
+from ._continuation import continue_fixed_points
 from ._fp_analysis import (
+    default_make_input,
     eigenvalue_table,
     fixed_point_trajectories,
     grid_shift_summary,
@@ -45,7 +47,8 @@ def _points_for_parquet(points: pd.DataFrame) -> pd.DataFrame:
 
 
 def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
-    """Steady-state points (with PC1–3 per replicate), eigenvalues, and the summary table."""
+    """Steady-state points (with PC1–3 per replicate), eigenvalues, the summary table, the
+    evaluated hidden states (E, R, SISU, position, T, H) and each replicate's PCA."""
     sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
     grid_n = int(e["grid_n"])
     ev = evaluate(ensemble, hps, {
@@ -68,9 +71,10 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
         stride=int(e["candidate_stride"]))
     points.insert(1, "included", ev.included[points["replicate"].to_numpy()])
     n_pcs = int(e["n_pcs"])
-    frames, readouts = [], []
+    frames, readouts, pcas = [], [], []
     for r in range(n_rep):
         pca = fit_pca(hidden[:, r], n_pcs)
+        pcas.append(pca)
         frames.append(pca_columns(pca, points[points["replicate"] == r], n_pcs))
         readouts.append(readout_directions(pca, [replicate(ensemble, r).readout], n_pcs).assign(replicate=np.int16(r)))
     points = pd.concat(frames, ignore_index=True)
@@ -78,7 +82,48 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
         grid_shift_summary(points, [replicate(ensemble, r).readout for r in range(n_rep)]).assign(kind="grid_shift"),
         pd.concat(readouts, ignore_index=True).assign(kind="readout"),
     ], ignore_index=True)
-    return points, eigenvalue_table(points), summary
+    return points, eigenvalue_table(points), summary, by_cond, pcas
+
+
+def sisu_continuation(ensemble, hps: Mapping, e: Mapping, steady_hidden, points: pd.DataFrame):
+    """Fixed-point branches of the steady-state map at the grid point nearest the origin, along
+    a sweep of SISU from its lowest to its highest evaluated value (`continuation.n_points`
+    samples), per replicate: predictor dh*/du, Newton corrector, folds and stability changes.
+
+    Returns:
+        `(samples, events)`: one row per replicate × sample × branch present (sisu, branch,
+        sigma_min of I − J, n_unstable, spectral_radius, pc1–pc3 of the point), and one row
+        per `BranchEvent` (replicate, kind, branch, index, sisu, before, after).
+    """
+    n_points = int(e["continuation"]["n_points"])
+    sisu = [float(x) for x in e["sisu"]]
+    grid = grid_centres(int(e["grid_n"]), hps["plant"]["workspace"])
+    p = int(np.argmin(np.linalg.norm(grid, axis=1)))
+    sweep = np.linspace(min(sisu), max(sisu), n_points)
+    zero = np.zeros(2, np.float32)
+    inputs = np.stack([default_make_input(grid[p], zero, grid[p], zero, x) for x in sweep])
+    samples, events = [], []
+    for r in range(steady_hidden.shape[1]):
+        cell = replicate(ensemble, r).cell
+        states = steady_hidden[:, r, :, p].reshape(-1, steady_hidden.shape[-1])  # every SISU, all t
+        branches = continue_fixed_points(cell, inputs, sweep, key=jr.PRNGKey(int(e["seed"]) + r), states=states,
+                                         stride=int(e["candidate_stride"]))
+        j, b = np.nonzero(branches.present)
+        frame = pd.DataFrame({
+            "replicate": np.int16(r), "index": j.astype(np.int16), "sisu": sweep[j].astype(np.float32),
+            "branch": b.astype(np.int16), "sigma_min": branches.sigma_min[j, b].astype(np.float32),
+            "n_unstable": branches.n_unstable[j, b].astype(np.int16),
+            "spectral_radius": branches.spectral_radius[j, b].astype(np.float32)})
+        frame["h"] = list(branches.points[j, b].astype(np.float32))
+        samples.append(frame)
+        events += [{"replicate": np.int16(r), "kind": ev.kind, "branch": np.int16(ev.branch),
+                    "index": np.int16(ev.index), "sisu": np.float32(ev.param),
+                    "before": np.int16(ev.before), "after": np.int16(ev.after)} for ev in branches.events]
+    samples = pd.concat(samples, ignore_index=True)
+    samples.insert(1, "included", points.groupby("replicate")["included"].first()
+                   .reindex(samples["replicate"]).to_numpy())
+    columns = ["replicate", "kind", "branch", "index", "sisu", "before", "after"]
+    return samples, pd.DataFrame(events, columns=columns)
 
 
 def _network_inputs(hps: Mapping, goal, pos, vel, sisu) -> np.ndarray:
@@ -158,7 +203,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
 
 
 def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_path, summary_path,
-                 reach_path, trajectories_path, sidecar_path) -> dict:
+                 reach_path, trajectories_path, continuation_path, events_path, sidecar_path) -> dict:
     """All fixed-point tables of one model.
 
     Arguments:
@@ -172,11 +217,20 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
         reach_path: goal-goal / init-goal points per replicate × reach × SISU.
         trajectories_path: fixed-point trajectories (one row per reach × SISU × step) with the
             PC coordinates of the points (pc*) and of the hidden states (hidden_pc*).
+        continuation_path, events_path: SISU continuation of the steady-state points near the
+            origin (`sisu_continuation`); empty tables for part-1 models (no SISU input).
     """
     ensemble, header = load_model_file(model_path)
     hps, e = header["hps"], evaluation["hps"]
     included = header["replicates"].get("included")
-    points, eigs, summary = steady_state(ensemble, hps, e, included)
+    points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
+    if n_context(hps) and int(e["continuation"]["n_points"]) >= 2:
+        continuation, events = sisu_continuation(ensemble, hps, e, steady_hidden, points)
+        continuation = pd.concat([pca_columns(pcas[int(r)], grp, int(e["n_pcs"]))
+                                  for r, grp in continuation.groupby("replicate")], ignore_index=True)
+    else:
+        continuation, events = pd.DataFrame({"replicate": pd.Series([], np.int16)}), pd.DataFrame(
+            {"replicate": pd.Series([], np.int16)})
     reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
     write_table(_points_for_parquet(points), points_path)
@@ -184,8 +238,11 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
     write_table(summary, summary_path)
     write_table(_points_for_parquet(reach_points), reach_path)
     write_table(_points_for_parquet(trajectories), trajectories_path)
+    write_table(_points_for_parquet(continuation), continuation_path)
+    write_table(events, events_path)
     verified = points[points["status"] == "fixed_point"]
-    paths = [points_path, eigenvalues_path, summary_path, reach_path, trajectories_path]
+    paths = [points_path, eigenvalues_path, summary_path, reach_path, trajectories_path, continuation_path,
+             events_path]
     record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
               "analysis": evaluation["analysis"], "variant": evaluation["variant"], "hps": e,
               "model_ids": [evaluation["model_id"]], "model_hps": hps, "path": _rel(points_path),
@@ -195,7 +252,10 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
                          "steady_fixed_points": int(len(verified)),
                          "reach_fixed_points": int((reach_points["status"] == "fixed_point").sum()),
                          "trajectory_steps_found": int(trajectories["found"].sum()),
-                         "trajectory_steps": int(len(trajectories))},
+                         "trajectory_steps": int(len(trajectories)),
+                         "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
+                         "continuation_stability_changes":
+                             int((events.get("kind") == "stability").sum()) if len(events) else 0},
               **provenance()}
     write_json(sidecar_path, record)
     return record

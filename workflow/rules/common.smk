@@ -105,6 +105,8 @@ def fp_group_inputs(wildcards):
         "summaries": [f"{base}/{m.eval_id}_summary.parquet" for m in g.members],
         "reach": [f"{base}/{m.eval_id}_reach.parquet" for m in g.members],
         "trajectories": [f"{base}/{m.eval_id}_trajectories.parquet" for m in g.members],
+        "continuation": [f"{base}/{m.eval_id}_continuation.parquet" for m in g.members],
+        "events": [f"{base}/{m.eval_id}_continuation_events.parquet" for m in g.members],
         "models": [f"results/{wildcards.part}/models/{m.model_id}.json" for m in g.members],
     }
 

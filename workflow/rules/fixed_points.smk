@@ -8,6 +8,8 @@ rule fixed_points:
         summary="results/{part}/fixed_points/{eval_id}_summary.parquet",
         reach="results/{part}/fixed_points/{eval_id}_reach.parquet",
         trajectories="results/{part}/fixed_points/{eval_id}_trajectories.parquet",
+        continuation="results/{part}/fixed_points/{eval_id}_continuation.parquet",
+        events="results/{part}/fixed_points/{eval_id}_continuation_events.parquet",
         sidecar="results/{part}/fixed_points/{eval_id}.json",
     params:
         evaluation=evaluation,

@@ -14,6 +14,8 @@ with job_log(snakemake.log[0]):
         summary_paths=snakemake.input.summaries,
         reach_paths=snakemake.input.reach,
         trajectories_paths=snakemake.input.trajectories,
+        continuation_paths=snakemake.input.continuation,
+        events_paths=snakemake.input.events,
         model_sidecars=snakemake.input.models,
         out_dir=snakemake.output[0],
         sidecar_path=snakemake.output.sidecar,

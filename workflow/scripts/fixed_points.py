@@ -15,5 +15,7 @@ with job_log(snakemake.log[0]):
         summary_path=snakemake.output.summary,
         reach_path=snakemake.output.reach,
         trajectories_path=snakemake.output.trajectories,
+        continuation_path=snakemake.output.continuation,
+        events_path=snakemake.output.events,
         sidecar_path=snakemake.output.sidecar,
     )

@@ -328,6 +328,7 @@ def _fixed_points(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[t
         "candidate_stride": settings["candidate_stride"],
         "n_pcs": settings["n_pcs"],
         "reach": dict(settings["reach"]),
+        "continuation": dict(settings["continuation"]),
     })]
 
 

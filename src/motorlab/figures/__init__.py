@@ -25,3 +25,4 @@ from ._fixed_points import (
     trace_determinant as trace_determinant,
     trajectories_3d as trajectories_3d,
 )
+from ._continuation import branch_diagram as branch_diagram

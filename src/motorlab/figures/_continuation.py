@@ -1,0 +1,50 @@
+"""Bifurcation-style diagram of fixed-point branches along a parameter sweep."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ._style import TEMPLATE, group_colors
+
+
+def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *, x: str = "sisu",
+                   title: str | None = None, width: int = 700, height: int = 500) -> go.Figure:
+    """Branches of fixed points against a swept parameter: PC1 of each point (top) and the
+    spectral radius of its Jacobian (bottom, with the stability boundary |λ| = 1). Stable
+    stretches are solid, unstable ones dotted; folds are marked ✕, stability changes ◆.
+
+    Arguments:
+        samples: one row per sample × branch with columns `x`, branch, pc1, spectral_radius,
+            n_unstable (one replicate).
+        events: rows with kind ("fold", "stability", ...) and `x` (the event's parameter).
+        x: the swept column.
+    """
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.06,
+                        row_heights=[0.55, 0.45])
+    colors = group_colors(sorted(samples["branch"].unique()), "d3")
+    for b, grp in samples.groupby("branch", sort=True):
+        grp = grp.sort_values(x)
+        stable = grp["n_unstable"].to_numpy() == 0
+        for row, y in ((1, "pc1"), (2, "spectral_radius")):
+            for flag, dash in ((True, "solid"), (False, "dot")):
+                fig.add_trace(go.Scatter(
+                    x=grp[x], y=np.where(stable == flag, grp[y], np.nan), mode="lines+markers",
+                    line={"color": colors[b], "dash": dash}, marker={"size": 4},
+                    name=f"branch {b}", legendgroup=str(b), showlegend=row == 1 and flag,
+                    hovertemplate=f"branch {b}<br>{x} %{{x:.3g}}<br>{y} %{{y:.4g}}<extra></extra>"),
+                    row=row, col=1)
+    fig.add_hline(y=1.0, line={"color": "grey", "dash": "dash", "width": 1}, row=2, col=1)
+    if events is not None and len(events):
+        for kind, symbol in (("fold", "x"), ("stability", "diamond")):
+            ev = events[events["kind"] == kind]
+            if len(ev):
+                fig.add_trace(go.Scatter(x=ev[x], y=np.ones(len(ev)), mode="markers", name=kind,
+                                         marker={"symbol": symbol, "size": 10, "color": "black"}),
+                              row=2, col=1)
+    fig.update_layout(template=TEMPLATE, title=title, width=width, height=height,
+                      legend_title_text="Fixed-point branch")
+    fig.update_yaxes(title_text="PC1", row=1, col=1)
+    fig.update_yaxes(title_text="Spectral radius", row=2, col=1)
+    fig.update_xaxes(title_text="Context input" if x == "sisu" else x, row=2, col=1)
+    return fig
