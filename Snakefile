@@ -1,7 +1,8 @@
 # motorlab workflow: train -> evaluate -> measures -> figures, for part 1 and part 2.
 #
 #   snakemake --cores 8 results/part1/all                       # full study, part 1
-#   snakemake --cores all --configfile config/demo.yaml results/part2/all   # tiny demo
+#   snakemake --cores all results/part2/all --configfile config/demo.yaml   # tiny demo (targets
+#   before --configfile: it takes several values)
 #
 # Products are named by the identity (content hash) of their resolved inputs; see README.md.
 from snakemake.utils import min_version
