@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from . import figures as mf
 from ._figure_sets import build_group_figures, compare_column, figure_params, get_key, tag
-from ._io import provenance, write_json
+from ._io import provenance, relative_path, write_json
 from ._states import read_table
 from .config import STAGE_VERSIONS, identity
 from .figures._fixed_points import (
@@ -21,11 +21,6 @@ from .figures._fixed_points import (
 )
 
 
-def _rel(path) -> str:
-    import os
-
-    return os.path.relpath(path)
-
 
 def write_figure_set(figs: Mapping[str, go.Figure], group: Mapping, models: Sequence[Mapping], *, out_dir,
                      sidecar_path, part: str, formats: Sequence[str]) -> dict:
@@ -36,7 +31,7 @@ def write_figure_set(figs: Mapping[str, go.Figure], group: Mapping, models: Sequ
         fig_id = identity({"stage": "figures", "version": STAGE_VERSIONS["figures"],
                            "group": group["group_id"], "figure": name})
         rec = {"kind": "figure", "id": fig_id, "part": part, "figure": name.split("__")[0], "name": name,
-               "params": figure_params(name), "group": group["label"], "paths": [_rel(p) for p in paths],
+               "params": figure_params(name), "group": group["label"], "paths": [relative_path(p) for p in paths],
                "eval_ids": list(group["eval_ids"]), "model_ids": [m["id"] for m in models],
                "hps": {"compare": list(group["compare"])}, **provenance()}
         write_json(Path(out_dir) / f"{name}.json", rec)

@@ -27,17 +27,12 @@ from ._fp_analysis import (
     reach_fixed_points,
     steady_state_fixed_points,
 )
-from ._io import load_model_file, provenance, write_json
+from ._io import load_model_file, provenance, relative_path, write_json
 from ._pca import fit_pca
 from ._setup import n_context, replicate
 from ._states import write_table
 from ._tasks import centre_out, grid_centres
 
-
-def _rel(path) -> str:
-    import os
-
-    return os.path.relpath(path)
 
 
 def _points_for_parquet(points: pd.DataFrame) -> pd.DataFrame:
@@ -245,8 +240,8 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
              events_path]
     record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
               "analysis": evaluation["analysis"], "variant": evaluation["variant"], "hps": e,
-              "model_ids": [evaluation["model_id"]], "model_hps": hps, "path": _rel(points_path),
-              "paths": [_rel(p) for p in paths],
+              "model_ids": [evaluation["model_id"]], "model_hps": hps, "path": relative_path(points_path),
+              "paths": [relative_path(p) for p in paths],
               "counts": {"steady_conditions": int(points.groupby(["replicate", "position", "sisu"], dropna=False).ngroups),
                          "steady_with_fixed_point": int(verified.groupby(["replicate", "position", "sisu"], dropna=False).ngroups),
                          "steady_fixed_points": int(len(verified)),

@@ -54,6 +54,11 @@ def provenance() -> dict[str, Any]:
     return {"versions": versions, "git_commit": git_commit(), "created": now()}
 
 
+def relative_path(path: str | os.PathLike) -> str:
+    """`path` relative to the working directory (how sidecars and manifests name files)."""
+    return os.path.relpath(path)
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 

@@ -13,13 +13,10 @@ import numpy as np
 
 from ._figure_stage import figures as figures, fixed_point_figures as fixed_point_figures
 from ._fp_stage import fixed_points as fixed_points
-from ._io import atomic_write, load_model_file, provenance, save_model_file, write_json
+from ._io import atomic_write, load_model_file, provenance, relative_path, save_model_file, write_json
 from ._states import read_table, write_table
 from ._training import train_ensemble
 
-
-def _rel(path) -> str:
-    return os.path.relpath(path)
 
 
 def train(hps: Mapping, *, model_id: str, part: str, model_path, sidecar_path, history_path,
@@ -32,8 +29,8 @@ def train(hps: Mapping, *, model_id: str, part: str, model_path, sidecar_path, h
     result = train_ensemble(hps, progress=progress)
     save_model_file(model_path, result.ensemble, hps, result.info, model_id=model_id)
     _write_history(history_path, result)
-    record = {"kind": "model", "id": model_id, "part": part, "hps": hps, "path": _rel(model_path),
-              "history_path": _rel(history_path), "replicates": result.info, **provenance()}
+    record = {"kind": "model", "id": model_id, "part": part, "hps": hps, "path": relative_path(model_path),
+              "history_path": relative_path(history_path), "replicates": result.info, **provenance()}
     write_json(sidecar_path, record)
     return record
 
@@ -73,8 +70,8 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path, meas
     record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
               "analysis": evaluation["analysis"], "variant": evaluation["variant"],
               "hps": evaluation["hps"], "model_ids": [evaluation["model_id"]],
-              "model_hps": header["hps"], "path": _rel(states_path),
-              "paths": [_rel(states_path), _rel(measures_path)], **provenance()}
+              "model_hps": header["hps"], "path": relative_path(states_path),
+              "paths": [relative_path(states_path), relative_path(measures_path)], **provenance()}
     write_json(sidecar_path, record)
     return record
 
@@ -111,11 +108,11 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
     for s in sorted(map(str, sidecars)):
         if not s.endswith(".json"):  # a product without a sidecar (measures): named by its identity
             kind = Path(s).parent.name
-            products.append({"kind": kind, "id": Path(s).stem, "sidecar": None, "paths": [_rel(s)]})
+            products.append({"kind": kind, "id": Path(s).stem, "sidecar": None, "paths": [relative_path(s)]})
             continue
         rec = json.loads(Path(s).read_text())
         paths = rec.get("paths") or [rec.get("path")]
-        products.append({"kind": rec["kind"], "id": rec["id"], "sidecar": _rel(s),
+        products.append({"kind": rec["kind"], "id": rec["id"], "sidecar": relative_path(s),
                          "paths": [p for p in paths if p]})
     counts = {k: sum(p["kind"] == k for p in products) for k in sorted({p["kind"] for p in products})}
     manifest = {"part": part, "counts": counts, "products": products, **provenance()}
@@ -127,7 +124,7 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
         with open(lock, "w") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             fold_sidecars(results_dir, catalog_path)
-        manifest["catalog"] = _rel(catalog_path)
+        manifest["catalog"] = relative_path(catalog_path)
     write_json(manifest_path, manifest)
     return manifest
 
