@@ -213,13 +213,15 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
         trajectories_path: fixed-point trajectories (one row per reach × SISU × step) with the
             PC coordinates of the points (pc*) and of the hidden states (hidden_pc*).
         continuation_path, events_path: SISU continuation of the steady-state points near the
-            origin (`sisu_continuation`); empty tables for part-1 models (no SISU input).
+            origin (`sisu_continuation`); empty tables when there is nothing to sweep (part-1
+            models, a single SISU value, or `continuation.n_points` < 2).
     """
     ensemble, header = load_model_file(model_path)
     hps, e = header["hps"], evaluation["hps"]
     included = header["replicates"].get("included")
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
-    if n_context(hps) and int(e["continuation"]["n_points"]) >= 2:
+    sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
+    if sweeps:
         continuation, events = sisu_continuation(ensemble, hps, e, steady_hidden, points)
         continuation = pd.concat([pca_columns(pcas[int(r)], grp, int(e["n_pcs"]))
                                   for r, grp in continuation.groupby("replicate")], ignore_index=True)
