@@ -116,3 +116,11 @@ def test_duplicate_points_are_removed_with_a_notice():
     assert len(study.notices) == 1
     assert "point 2 is the same model as point 1" in study.notices[0]
     assert "trained once" in study.notices[0]
+
+
+def test_duplicate_notice_names_the_original_point_index():
+    study = load_study({"part1": {"train": {"pert.std": [0, 0, 0.1, "1e-1"]}}})
+    assert [h["pert"]["std"] for h in study.models("part1").values()] == [0.0, 0.1]
+    assert len(study.notices) == 2
+    assert "point 1 is the same model as point 0" in study.notices[0]
+    assert "point 3 is the same model as point 2" in study.notices[1]

@@ -1,4 +1,6 @@
 # Helpers that map the study config to targets. The science lives in `motorlab`.
+import sys
+
 from snakemake.utils import validate
 
 from motorlab.config import STAGE_VERSIONS, load_study
@@ -8,6 +10,8 @@ validate(config, schema="../schemas/config.schema.yaml")
 
 STUDY = load_study(config)
 PARTS = STUDY.parts
+for _notice in STUDY.notices:
+    print(f"motorlab notice: {_notice}", file=sys.stderr)
 
 # Every evaluation and figure group of the study, by part and id.
 EVALS = {

@@ -98,7 +98,8 @@ class Study:
 
     Attributes:
         parts: the parts present in the config, e.g. `["part1", "part2"]`.
-        notices: informational messages from resolution (duplicate spread points removed).
+        notices: informational messages from resolution (duplicate spread points removed, an
+            analysis whose `train:` filter selects no model).
     """
 
     def __init__(self, config: Mapping[str, Any]):
@@ -130,6 +131,13 @@ class Study:
         self._groups: dict[tuple[str, str], list[FigureGroup]] = {}
         self._columns: dict[str, dict[str, list[str]]] = {}
         self._eval_index: dict[str, Evaluation] | None = None
+        for part in self.parts:
+            for name, settings in self._analyses[part].items():
+                if self._models[part] and not any(model_filter_matches(settings["train"], hps)
+                                                  for hps in self._models[part].values()):
+                    self.notices.append(f"{part}.analyses.{name}.train: the filter {settings['train']!r} "
+                                        f"matches none of {part}'s {len(self._models[part])} models; "
+                                        f"the analysis has nothing to evaluate")
 
     # --- resolution -----------------------------------------------------------------------
 
@@ -143,6 +151,7 @@ class Study:
             errors.extend(e.errors)
             return {}
         models: dict[str, dict] = {}
+        first_point: dict[str, int] = {}
         for i, point in enumerate(points):
             n_errors = len(errors)
             hps = validate_train(deep_merge(base, point), defaults, f"{part}.train", errors)
@@ -154,11 +163,11 @@ class Study:
             hps = relevant_hps(hps)
             mid = model_id(hps)
             if mid in models:
-                first = list(models).index(mid)
-                self.notices.append(f"{part}.train: point {i} is the same model as point {first} "
-                                    f"({mid}); it is trained once")
+                self.notices.append(f"{part}.train: point {i} is the same model as point "
+                                    f"{first_point[mid]} ({mid}); it is trained once")
                 continue
             models[mid] = hps
+            first_point[mid] = i
         return models
 
     def _resolve_analyses(self, part: str, block: Any, errors: list[str]) -> dict[str, dict]:
