@@ -117,3 +117,16 @@ def test_workflow_profile_cannot_mask_cluster_resources():
     assert set(default) == {"set-threads"}
     slurm = yaml.safe_load((REPO / "profiles" / "slurm" / "profile.yaml").read_text())
     assert slurm["executor"] == "slurm" and slurm["set-resources"]["train"]["gpu"] == 1
+
+
+def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
+    """`results/part2/all` with the demo config: training, evaluation, measures and figures of
+    every model, and the fixed-point stage and its figures (issue: part 2 at demo scale)."""
+    shutil.copy(REPO / "config" / "demo.yaml", tmp_path / "config.yaml")
+    run = snakemake(tmp_path, "-n", "results/part2/all")
+    assert run.returncode == 0, run.stderr[-2000:]
+    counts = job_counts(run.stdout + run.stderr)
+    # 2 methods x 2 sigmas = 4 models; plant_perts: 2 task variants each; fixed points of the
+    # 4 models, drawn in one figure group per method (sigma is compared within a group)
+    assert counts == {"train": 4, "evaluate": 8, "measures": 8, "figures": 4,
+                      "fixed_points": 4, "fixed_point_figures": 2, "part_all": 1}
