@@ -237,3 +237,39 @@ def test_output_correlation_broadcasts_per_replicate_readouts():
     assert corr[1, 2, 3] == pytest.approx(single[0])
     with pytest.raises(ValueError, match="same H"):
         output_correlation(hidden, np.zeros((2, 4)))
+
+
+def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
+    from motorlab import pipeline
+    from motorlab._states import read_table, write_table
+
+    df, _ = reach
+    two = pd.concat([df, df.assign(condition=np.int32(1), direction=np.int16(1))], ignore_index=True)
+    two["output_correlation"] = np.repeat(np.float32([0.25, 0.75]), len(df))
+    states = tmp_path / "states.parquet"
+    write_table(two, states)
+
+    out = tmp_path / "m.parquet"
+    pipeline.measures(states, measures_path=out, names=["max_net_force", "output_correlation"])
+    table = read_table(out)
+    assert list(table["measure"]) == ["max_net_force"] * 2 + ["output_correlation"] * 2
+    corr = table[table["measure"] == "output_correlation"]
+    assert list(corr["condition"]) == [0, 1]
+    np.testing.assert_allclose(corr["value"], [0.25, 0.75])
+    assert table["value"].dtype == np.float64 and "t" not in table.columns
+
+    pipeline.measures(states, measures_path=out, names=["output_correlation"])
+    assert set(read_table(out)["measure"]) == {"output_correlation"}
+    pipeline.measures(states, measures_path=out, names=["max_net_force"])
+    assert set(read_table(out)["measure"]) == {"max_net_force"}
+    pipeline.measures(states, measures_path=out)
+    assert set(read_table(out)["measure"]) == set(MEASURES) | {"output_correlation"}
+    with pytest.raises(ValueError, match="unknown measures \\['speed'\\]"):
+        pipeline.measures(states, measures_path=out, names=["speed", "output_correlation"])
+
+    write_table(df, states)  # a states table without the evaluation-time column
+    pipeline.measures(states, measures_path=out)
+    assert set(read_table(out)["measure"]) == set(MEASURES)
+    with pytest.raises(ValueError, match="no 'output_correlation' column"):
+        pipeline.measures(states, measures_path=out, names=["output_correlation"])
+
