@@ -273,3 +273,24 @@ def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
     with pytest.raises(ValueError, match="no 'output_correlation' column"):
         pipeline.measures(states, measures_path=out, names=["output_correlation"])
 
+
+def test_output_correlation_runs_in_jax_and_matches_the_evaluation():
+    """The same function serves the jitted evaluation (hidden states stay on the device)."""
+    import jax
+    import jax.numpy as jnp
+
+    from motorlab._evaluate import output_correlation as evaluation_corr
+
+    rng = np.random.default_rng(3)
+    hidden = rng.normal(size=(3, 5, 8, 6)).astype(np.float32)  # replicate, trial, time, hidden
+    readout = rng.normal(size=(3, 2, 6)).astype(np.float32)
+    expected = output_correlation(hidden, readout[:, None])
+    assert expected.dtype == np.float64
+
+    per_replicate = jax.jit(jax.vmap(output_correlation))(jnp.asarray(hidden), jnp.asarray(readout))
+    assert isinstance(per_replicate, jax.Array) and per_replicate.dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(per_replicate), expected, rtol=1e-5)
+    reference = jax.vmap(jax.vmap(evaluation_corr, in_axes=(0, None)))(hidden, readout)
+    np.testing.assert_allclose(np.asarray(reference), expected, rtol=1e-5)
+    constant = output_correlation(jnp.ones((1, 4, 6)), jnp.asarray(readout[0]))
+    assert bool(jnp.isnan(constant[0]))
