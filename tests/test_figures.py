@@ -12,6 +12,7 @@ import pytest
 
 import motorlab.figures._export as export
 from motorlab._align import aligned_trials
+from motorlab._figure_sets import PART2_MEASURES, build_group_figures
 from motorlab._measures import compute_measures
 from motorlab.figures import (
     aligned_trajectories,
@@ -34,8 +35,9 @@ from synthetic_states import states_table
 STEPS, DIRECTIONS = 12, 4
 
 
-def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
-    """Noisy straight reaches in 4 directions; lateral drift grows with the field amplitude."""
+def model_states(train_std, pert_amp, seed, replicates=2, excluded=(), sisu=np.nan):
+    """Noisy straight reaches in 4 directions; lateral drift grows with the field amplitude and
+    shrinks with SISU."""
     rng = np.random.default_rng(seed)
     tables = []
     angles = np.linspace(0, 2 * np.pi, DIRECTIONS, endpoint=False)
@@ -43,7 +45,8 @@ def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
     s = np.linspace(0, 1, STEPS)[None, :, None]
     lateral = np.stack([-np.sin(angles), np.cos(angles)], -1)[:, None]
     for replicate in range(replicates):
-        pos = goal[:, None] * s + 0.02 * pert_amp * np.sin(np.pi * s) * lateral
+        drift = 0.02 * pert_amp * (1.0 - 0.3 * np.nan_to_num(sisu))
+        pos = goal[:, None] * s + drift * np.sin(np.pi * s) * lateral
         pos = pos + 0.002 * rng.normal(size=pos.shape)
         vel = np.gradient(pos, axis=1)
         force = np.gradient(vel, axis=1)
@@ -51,6 +54,7 @@ def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
         table["replicate"] = np.int16(replicate)
         table["included"] = replicate not in excluded
         table["pert_amp"] = np.float32(pert_amp)
+        table["sisu"] = np.float32(sisu)
         tables.append(table)
     return pd.concat(tables, ignore_index=True)
 
@@ -295,3 +299,94 @@ def test_static_export_uses_one_browser_for_the_batch(tmp_path, monkeypatch):
     assert struct.unpack(">II", png[16:24]) == (300, 240)  # the layout's size
     assert (tmp_path / "three.svg").read_text().lstrip().startswith("<svg")
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+# Part 2 (SPEC §2.6): models differing in train std, each evaluated at every SISU × amplitude.
+TRAIN_STDS, SISUS, AMPS = (0.0, 1.5), (-1.0, 1.0), (0.0, 2.0)
+
+
+@pytest.fixture(scope="module")
+def part2_tables():
+    tables, seed = [], 10
+    for train_std in TRAIN_STDS:
+        for sisu in SISUS:
+            for amp in AMPS:
+                tables.append(model_states(train_std, amp, seed, replicates=3, sisu=sisu))
+                seed += 1
+    states = pd.concat(tables, ignore_index=True)
+    measures = compute_measures(states)
+    trials = states[states["t"] == 0]
+    corr = trials[[c for c in measures.columns if c not in ("measure", "value")]].assign(
+        measure="output_correlation", value=0.5 + 0.1 * trials["sisu"].to_numpy(dtype=float))
+    return states, pd.concat([measures, corr], ignore_index=True)
+
+
+def part2_figures(tables, variant):
+    states, measures = tables
+    return build_group_figures(states, measures, variant=variant, compare=["pert.std"], part=2,
+                               dt=0.05)
+
+
+def test_part2_trajectory_figures_by_sisu_and_by_train_std(part2_tables):
+    figs = part2_figures(part2_tables, "small")
+    by_sisu = {f"aligned_by_sisu__train_std-{std:g}__amp-{amp:g}" for std in TRAIN_STDS for amp in AMPS}
+    by_train = {f"aligned_compare_train__sisu-{s:g}__amp-{amp:g}" for s in SISUS for amp in AMPS}
+    assert set(figs) == by_sisu | by_train
+    sisu_colors = group_colors(SISUS, "thermal")
+    train_colors = group_colors(TRAIN_STDS, "viridis")
+    for name in by_sisu:
+        means = [t for t in figs[name].data if t.line.width == 2.5]
+        assert len(means) == len(SISUS) * 3  # one mean per SISU and panel
+        assert {t.line.color for t in means} == {darken(c) for c in sisu_colors.values()}
+        assert figs[name].layout.legend.title.text == "Context input"
+    for name in by_train:
+        means = [t for t in figs[name].data if t.line.width == 2.5]
+        assert {t.line.color for t in means} == {darken(c) for c in train_colors.values()}
+    # by SISU at σ 1.5, amplitude 2: the trials of that model only; SISU −1 drifts further left
+    states = part2_tables[0]
+    fig = figs["aligned_by_sisu__train_std-1.5__amp-2"]
+    position = {t.name: np.asarray(t.y, dtype=float) for t in fig.data
+                if t.line.width == 2.5 and t.yaxis == "y"}
+    assert set(position) == {"-1", "1"}
+    assert position["-1"].max() > position["1"].max() + 0.01
+    subset = states[(states["train_std"] == 1.5) & (states["pert_amp"] == 2.0) & (states["sisu"] == -1.0)]
+    aligned, _ = aligned_trials(subset)
+    np.testing.assert_allclose(position["-1"], aligned.pos.mean(axis=0)[:, 1])
+    # axes equalised across the figures of a set
+    ranges = {tuple(figs[name].layout.yaxis.range) for name in by_sisu}
+    assert len(ranges) == 1
+
+
+def test_part2_profiles_and_violins(part2_tables):
+    figs = part2_figures(part2_tables, "full")
+    profiles_train = {f"profiles_compare_train__sisu-{s:g}__amp-{amp:g}" for s in SISUS for amp in AMPS}
+    profiles_sisu = {f"profiles_by_sisu__train_std-{std:g}__amp-{amp:g}" for std in TRAIN_STDS for amp in AMPS}
+    violins = {f"measures_by_sisu__{m}__amp-{amp:g}" for m in PART2_MEASURES for amp in AMPS}
+    assert set(figs) == profiles_train | profiles_sisu | violins
+    assert "output_correlation" in PART2_MEASURES
+    for name in profiles_sisu:
+        fig = figs[name]
+        assert [a.text for a in fig.layout.annotations][:2] == ["Forward position", "Lateral position"]
+        means = [t for t in fig.data if t.fill != "toself"]
+        assert len(means) == len(SISUS) * 3 * 2  # SISU groups × (pos, vel, force) × components
+        assert {t.line.color for t in means} == set(group_colors(SISUS, "thermal").values())
+    for name in profiles_train:
+        means = [t for t in figs[name].data if t.fill != "toself"]
+        assert {t.line.color for t in means} == set(group_colors(TRAIN_STDS, "viridis").values())
+    measures = part2_tables[1]
+    for name in violins:
+        fig = figs[name]
+        assert [t.name for t in fig.data] == ["0", "1.5"]  # legend = train std
+        assert list(fig.layout.xaxis.categoryarray) == ["-1", "1"]  # x = SISU
+        assert fig.layout.legend.title.text == "Train<br>field std."
+        assert (fig.layout.width, fig.layout.height) == (700, 500)
+    fig = figs["measures_by_sisu__output_correlation__amp-2"]
+    rows = measures[(measures["measure"] == "output_correlation") & (measures["pert_amp"] == 2.0)
+                    & (measures["train_std"] == 0.0)]
+    assert len(fig.data[0].y) == len(rows)
+    by_x = pd.Series(fig.data[0].y).groupby(list(fig.data[0].x)).mean()
+    np.testing.assert_allclose(by_x[["-1", "1"]], [0.4, 0.6])
+    fig = figs["measures_by_sisu__max_net_force__amp-0"]
+    expected = measures[(measures["measure"] == "max_net_force") & (measures["pert_amp"] == 0.0)
+                        & (measures["train_std"] == 1.5)]["value"]
+    np.testing.assert_allclose(np.sort(fig.data[1].y), np.sort(expected))
