@@ -363,7 +363,8 @@ def test_part2_profiles_and_violins(part2_tables):
     profiles_sisu = {f"profiles_by_sisu__train_std-{std:g}__amp-{amp:g}" for std in TRAIN_STDS for amp in AMPS}
     violins = {f"measures_by_sisu__{m}__amp-{amp:g}" for m in PART2_MEASURES for amp in AMPS}
     assert set(figs) == profiles_train | profiles_sisu | violins
-    assert "output_correlation" in PART2_MEASURES
+    assert {"output_correlation", "initial_force_direction", "max_net_force_direction"} <= set(PART2_MEASURES)
+    assert "measures_by_sisu__initial_force_direction__amp-2" in figs  # SPEC §2.1: direction at start
     for name in profiles_sisu:
         fig = figs[name]
         assert [a.text for a in fig.layout.annotations][:2] == ["Forward position", "Lateral position"]
@@ -390,3 +391,32 @@ def test_part2_profiles_and_violins(part2_tables):
     expected = measures[(measures["measure"] == "max_net_force") & (measures["pert_amp"] == 0.0)
                         & (measures["train_std"] == 1.5)]["value"]
     np.testing.assert_allclose(np.sort(fig.data[1].y), np.sort(expected))
+
+
+def test_angle_violins_are_not_split_at_pi():
+    """Initial force directions straddling ±π (backwards) form one violin around π; a group
+    around 0 in the same figure stays around 0."""
+    offsets = np.array([-0.1, -0.05, 0.05, 0.1])
+    n, steps = 2 * len(offsets), 12
+    angles = np.concatenate([np.pi + offsets, 0.3 + offsets])
+    force = np.zeros((n, steps, 2))
+    force[:, 2] = np.stack([np.cos(angles), np.sin(angles)], -1)
+    pos = np.zeros((n, steps, 2))
+    table = states_table(pos, pos, force, [0.0, 0.0], [0.5, 0.0],
+                         train_std=np.repeat(np.float32([0.0, 1.5]), len(offsets)))
+    measures = compute_measures(table, ["initial_force_direction", "max_net_force"])
+    stored = measures[measures["measure"] == "initial_force_direction"]["value"].to_numpy()
+    assert stored[:4].min() < -3 and stored[:4].max() > 3  # split in the table
+    fig = measure_violins(measures, "initial_force_direction", x="train_std", color="sisu")
+    y = np.asarray(fig.data[0].y, dtype=float)
+    by_std = {x: y[np.asarray(fig.data[0].x) == x] for x in ("0", "1.5")}
+    np.testing.assert_allclose(np.sort(by_std["0"]), np.pi + offsets, atol=1e-6)
+    np.testing.assert_allclose(np.sort(by_std["1.5"]), 0.3 + offsets, atol=1e-6)
+    assert len(fig.layout.shapes) == 1  # signed: zero line
+    # other measures are drawn as stored
+    fig = measure_violins(measures, "max_net_force", x="train_std", color="sisu")
+    np.testing.assert_allclose(fig.data[0].y, 1.0, rtol=1e-6)
+    # replicate violins unwrap per replicate × train std as well
+    two = pd.concat([measures, measures.assign(replicate=np.int16(1))], ignore_index=True)
+    fig = replicate_violins(two, "initial_force_direction", by="train_std")
+    np.testing.assert_allclose(np.sort(fig.data[0].y), np.sort(np.tile(np.pi + offsets, 2)), atol=1e-6)

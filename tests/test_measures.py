@@ -294,3 +294,39 @@ def test_output_correlation_runs_in_jax_and_matches_the_evaluation():
     np.testing.assert_allclose(np.asarray(reference), expected, rtol=1e-5)
     constant = output_correlation(jnp.ones((1, 4, 6)), jnp.asarray(readout[0]))
     assert bool(jnp.isnan(constant[0]))
+
+
+def backward_start_states(offsets):
+    """Reaches east whose largest early force (t = 2) points backwards at angle π + offset
+    (negative offsets turn it left: stored near +π; positive ones right: stored near −π); the
+    largest force of the whole trial (t = 12) is forward."""
+    n, steps = len(offsets), 15
+    force = np.zeros((n, steps, 2))
+    angles = np.pi + np.asarray(offsets)
+    force[:, 1] = 0.2 * np.stack([-np.ones(n), np.zeros(n)], -1)
+    force[:, 2] = np.stack([np.cos(angles), np.sin(angles)], -1)
+    force[:, 12] = [3.0, 0.0]  # the whole-trial maximum, forward, after the first 10 forces
+    pos = np.zeros((n, steps, 2))
+    return states_table(pos, pos, force, [0.0, 0.0], [0.5, 0.0])
+
+
+def test_initial_force_direction_near_pi_and_its_unwrapping():
+    from motorlab._measures import circular_mean, unwrap_angles, wrap_angle
+
+    offsets = np.array([-0.1, -0.05, 0.05, 0.1])
+    aligned, _ = aligned_trials(backward_start_states(offsets))
+    raw = MEASURES["initial_force_direction"](aligned)
+    # stored in (−π, π]: the distribution is split between +π and −π
+    np.testing.assert_allclose(raw, [np.pi - 0.1, np.pi - 0.05, -np.pi + 0.05, -np.pi + 0.1], atol=1e-6)
+    np.testing.assert_allclose(MEASURES["max_net_force_direction"](aligned), 0.0, atol=1e-12)
+    assert MEASURES["initial_force_direction"].circular and not MEASURES["max_net_force"].circular
+    # the naive mean of the split distribution is meaningless; the circular mean is π
+    assert abs(np.mean(raw)) < 0.1
+    assert abs(wrap_angle(circular_mean(raw) - np.pi)) < 1e-6
+    unwrapped = unwrap_angles(raw, circular_mean(raw))
+    np.testing.assert_allclose(unwrapped, np.pi + offsets, atol=1e-6)
+    assert np.ptp(unwrapped) == pytest.approx(0.2, abs=1e-6)
+    np.testing.assert_allclose(wrap_angle(unwrapped), raw, atol=1e-9)  # same directions
+    np.testing.assert_allclose(wrap_angle([np.pi, -np.pi, 3 * np.pi, 0.5]), [np.pi, np.pi, np.pi, 0.5])
+    assert np.isnan(circular_mean([0.0, np.pi])) and np.isnan(circular_mean([np.nan]))
+    np.testing.assert_array_equal(unwrap_angles(raw, np.nan), raw)

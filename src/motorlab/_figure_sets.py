@@ -15,7 +15,9 @@ import plotly.graph_objects as go
 
 from . import figures as mf
 
-# The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus the new direction).
+# The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus §2.1's new
+# "direction of max net force (at trial start)", `initial_force_direction`, and the same over the
+# whole trial; angle violins are unwrapped around their circular means, see `measure_violins`).
 PART1_MEASURES = (
     "max_parallel_vel_forward", "max_orthogonal_vel_left", "max_orthogonal_vel_right",
     "max_orthogonal_distance_left", "sum_orthogonal_distance", "end_position_error", "end_velocity_error",
@@ -25,7 +27,7 @@ PART1_MEASURES = (
 PART2_MEASURES = (
     "max_parallel_vel_forward", "largest_orthogonal_distance", "sum_orthogonal_distance_abs",
     "end_position_error", "max_parallel_force_forward", "sum_orthogonal_force_abs", "max_net_force",
-    "sum_net_force", "max_net_force_direction", "output_correlation",
+    "sum_net_force", "initial_force_direction", "max_net_force_direction", "output_correlation",
 )
 LOWHIGH_MEASURES = ("max_orthogonal_distance_left", "max_parallel_vel_forward", "end_position_error",
                     "max_net_force")
