@@ -303,6 +303,7 @@ def test_static_export_uses_one_browser_for_the_batch(tmp_path, monkeypatch):
 
 # Part 2 (SPEC §2.6): models differing in train std, each evaluated at every SISU × amplitude.
 TRAIN_STDS, SISUS, AMPS = (0.0, 1.5), (-1.0, 1.0), (0.0, 2.0)
+BEST = {0.0: 2, 1.5: 0}  # each model's best replicate (of 3)
 
 
 @pytest.fixture(scope="module")
@@ -314,7 +315,8 @@ def part2_tables():
                 tables.append(model_states(train_std, amp, seed, replicates=3, sisu=sisu))
                 seed += 1
     states = pd.concat(tables, ignore_index=True)
-    measures = compute_measures(states)
+    states["best_replicate"] = states["replicate"].to_numpy() == states["train_std"].map(BEST).to_numpy()
+    measures = compute_measures(states.drop(columns="best_replicate"))
     trials = states[states["t"] == 0]
     corr = trials[[c for c in measures.columns if c not in ("measure", "value")]].assign(
         measure="output_correlation", value=0.5 + 0.1 * trials["sisu"].to_numpy(dtype=float))
@@ -374,6 +376,22 @@ def test_part2_profiles_and_violins(part2_tables):
     for name in profiles_train:
         means = [t for t in figs[name].data if t.fill != "toself"]
         assert {t.line.color for t in means} == set(group_colors(TRAIN_STDS, "viridis").values())
+    # profiles draw only each model's best replicate (SPEC §2.6)
+    states = part2_tables[0]
+    for name, color_by, fixed in (("profiles_by_sisu__train_std-0__amp-2", "sisu", ("train_std", 0.0)),
+                                  ("profiles_compare_train__sisu-1__amp-2", "train_std", ("sisu", 1.0))):
+        at = states[(states[fixed[0]] == fixed[1]) & (states["pert_amp"] == 2.0)]
+        for value, mean in zip((at[color_by].min(), at[color_by].max()),
+                               [t for t in figs[name].data if t.fill != "toself"][1::6], strict=True):
+            group = at[at[color_by] == value]
+            best = group[group["replicate"] == BEST[float(group["train_std"].iloc[0])]]
+            aligned, _ = aligned_trials(best)
+            np.testing.assert_allclose(mean.y, aligned.pos[:, :, 1].mean(axis=0))  # lateral position
+            everyone, _ = aligned_trials(group)
+            assert not np.allclose(mean.y, everyone.pos[:, :, 1].mean(axis=0))
+    with pytest.raises(ValueError, match="'best_replicate' column"):
+        build_group_figures(states.drop(columns="best_replicate"), part2_tables[1], variant="full",
+                            compare=["pert.std"], part=2, dt=0.05)
     measures = part2_tables[1]
     for name in violins:
         fig = figs[name]
@@ -420,3 +438,53 @@ def test_angle_violins_are_not_split_at_pi():
     two = pd.concat([measures, measures.assign(replicate=np.int16(1))], ignore_index=True)
     fig = replicate_violins(two, "initial_force_direction", by="train_std")
     np.testing.assert_allclose(np.sort(fig.data[0].y), np.sort(np.tile(np.pi + offsets, 2)), atol=1e-6)
+
+
+def test_best_replicate_is_the_included_one_with_lowest_loss():
+    from motorlab._figure_sets import best_replicate, tag
+
+    record = {"best_total_loss": [0.3, None, 0.1, 0.2], "included": [True, False, False, True]}
+    assert best_replicate(record) == 3  # 0.1 belongs to an excluded replicate
+    with pytest.raises(ValueError, match="no included replicate"):
+        best_replicate({"best_total_loss": [None, 0.1], "included": [True, False]})
+    frame = pd.DataFrame({"replicate": np.int16([0, 1, 2, 0])})
+    tagged = tag([frame, frame], [{"pert": {"std": 0.0}}, {"pert": {"std": 1.5}}], ["pert.std"], [1, 0])
+    assert list(tagged["train_std"]) == [0.0] * 4 + [1.5] * 4
+    assert list(tagged["best_replicate"]) == [False, True, False, False, True, False, False, True]
+
+
+def test_figure_stage_marks_each_models_best_replicate(part2_tables, tmp_path, monkeypatch):
+    """The stage reads each model's best replicate from its sidecar: the part-2 profiles it
+    writes show that replicate only."""
+    import json
+
+    import motorlab._figure_stage as stage
+    from motorlab._states import write_table
+
+    states, measures = part2_tables
+    states = states.drop(columns="best_replicate")
+    paths = {"states": [], "measures": [], "models": []}
+    for i, std in enumerate(TRAIN_STDS):
+        losses = [0.5, 0.5, 0.5]
+        losses[BEST[std]] = 0.1
+        for kind, table in (("states", states), ("measures", measures)):
+            path = tmp_path / f"{kind}{i}.parquet"
+            write_table(table[table["train_std"] == std].drop(columns="train_std"), path)
+            paths[kind].append(path)
+        model = {"id": f"m{i}", "hps": {"part": 2, "plant": {"dt": 0.05}, "pert": {"std": std}},
+                 "replicates": {"best_total_loss": losses, "included": [True] * 3}}
+        paths["models"].append(tmp_path / f"m{i}.json")
+        paths["models"][-1].write_text(json.dumps(model))
+    written = {}
+    monkeypatch.setattr(stage, "write_figure_set", lambda figs, *a, **k: written.update(figs))
+    group = {"group_id": "g", "label": "curl", "compare": ["pert.std"], "variant": "full",
+             "eval_ids": ["e0", "e1"]}
+    stage.figures(group, states_paths=paths["states"], measures_paths=paths["measures"],
+                  model_sidecars=paths["models"], out_dir=tmp_path / "figs",
+                  sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
+    fig = written["profiles_compare_train__sisu-1__amp-2"]
+    lateral = [t for t in fig.data if t.fill != "toself"][1::6]  # per train std, lateral position
+    for std, mean in zip(TRAIN_STDS, lateral, strict=True):
+        at = states[(states["train_std"] == std) & (states["pert_amp"] == 2.0) & (states["sisu"] == 1.0)]
+        best, _ = aligned_trials(at[at["replicate"] == BEST[std]])
+        np.testing.assert_allclose(mean.y, best.pos[:, :, 1].mean(axis=0))
