@@ -488,3 +488,25 @@ def test_figure_stage_marks_each_models_best_replicate(part2_tables, tmp_path, m
         at = states[(states["train_std"] == std) & (states["pert_amp"] == 2.0) & (states["sisu"] == 1.0)]
         best, _ = aligned_trials(at[at["replicate"] == BEST[std]])
         np.testing.assert_allclose(mean.y, best.pos[:, :, 1].mean(axis=0))
+
+
+def test_part1_replicate_comparison_is_one_figure_per_amplitude(states, measures):
+    from motorlab._figure_sets import LOWHIGH_MEASURES
+
+    trials = states[states["t"] == 0]
+    corr = trials[[c for c in measures.columns if c not in ("measure", "value")]].assign(
+        measure="output_correlation", value=0.5)
+    table = pd.concat([measures, corr], ignore_index=True)
+    figs = build_group_figures(states, table, variant="full", compare=["pert.std"], part=1, dt=0.05)
+    replicate_figs = {n for n in figs if n.startswith("measures_replicates_lowhigh__")}
+    assert replicate_figs == {f"measures_replicates_lowhigh__{m}__amp-{a:g}"
+                              for m in LOWHIGH_MEASURES for a in (0.0, 2.0)}
+    for amp in (0.0, 2.0):
+        fig = figs[f"measures_replicates_lowhigh__end_position_error__amp-{amp:g}"]
+        for trace, std in zip(fig.data, (0.0, 1.5), strict=True):
+            # replicate 0 only (1 is excluded at σ 1.5), and this amplitude's trials only
+            expected = table[(table["measure"] == "end_position_error") & (table["pert_amp"] == amp)
+                             & (table["train_std"] == std) & (table["replicate"] == 0)]["value"]
+            assert set(trace.x) == {"0"}
+            np.testing.assert_allclose(np.sort(trace.y), np.sort(expected))
+        assert fig.layout.title.text == f"Field amplitude {amp:g}"

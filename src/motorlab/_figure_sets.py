@@ -2,7 +2,8 @@
 
 Part 1 (SPEC §2.2): aligned trajectories comparing train conditions (one per evaluation
 amplitude), velocity profiles, measure violins (x = train std, legend = amplitude), replicate
-comparison of lowest vs highest train std, and low/high summaries.
+comparison of lowest vs highest train std (one per measure × evaluation amplitude), and
+low/high summaries.
 Part 2 (SPEC §2.6): aligned trajectories by SISU (one per train std × amplitude) and by train std
 (one per SISU × amplitude), profiles by train std and by SISU (each model's best replicate,
 criterion best_total_loss), measure violins with x = SISU and
@@ -153,7 +154,9 @@ def measure_figures(measures: pd.DataFrame, color: str, part: int) -> dict[str, 
         values = sorted(measures[color].unique())
         if len(values) >= 2:
             for m in LOWHIGH_MEASURES:
-                figs[f"measures_replicates_lowhigh__{m}"] = mf.replicate_violins(measures, m, by=color)
+                for amp in sorted(measures["pert_amp"].unique()):
+                    figs[f"measures_replicates_lowhigh__{m}__amp-{_v(amp)}"] = mf.replicate_violins(
+                        measures[measures["pert_amp"] == amp], m, by=color, title=f"Field amplitude {_v(amp)}")
                 figs[f"measures_lowhigh_summary__{m}"] = mf.lowhigh_violins(measures, m, x=color, color="pert_amp")
         return figs
     for m in PART2_MEASURES:

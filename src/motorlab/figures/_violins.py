@@ -167,7 +167,9 @@ def replicate_violins(
     """Per-replicate distributions of a measure for the lowest vs highest value of `by`.
 
     Only replicates included (by post-training selection) for both values are shown. The two
-    values are overlaid as the left and right halves of each replicate's violin.
+    values are overlaid as the left and right halves of each replicate's violin. Every row of
+    `measures` enters the distributions: select one evaluation condition (e.g. one `pert_amp`)
+    beforehand rather than pooling conditions.
 
     Arguments:
         measures: a Measures table with the column `by` (e.g. concatenated models + train_std).
