@@ -12,6 +12,7 @@ import pytest
 
 import motorlab.figures._export as export
 from motorlab._align import aligned_trials
+from motorlab._figure_sets import PART2_MEASURES, build_group_figures
 from motorlab._measures import compute_measures
 from motorlab.figures import (
     aligned_trajectories,
@@ -34,8 +35,9 @@ from synthetic_states import states_table
 STEPS, DIRECTIONS = 12, 4
 
 
-def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
-    """Noisy straight reaches in 4 directions; lateral drift grows with the field amplitude."""
+def model_states(train_std, pert_amp, seed, replicates=2, excluded=(), sisu=np.nan):
+    """Noisy straight reaches in 4 directions; lateral drift grows with the field amplitude and
+    shrinks with SISU."""
     rng = np.random.default_rng(seed)
     tables = []
     angles = np.linspace(0, 2 * np.pi, DIRECTIONS, endpoint=False)
@@ -43,7 +45,8 @@ def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
     s = np.linspace(0, 1, STEPS)[None, :, None]
     lateral = np.stack([-np.sin(angles), np.cos(angles)], -1)[:, None]
     for replicate in range(replicates):
-        pos = goal[:, None] * s + 0.02 * pert_amp * np.sin(np.pi * s) * lateral
+        drift = 0.02 * pert_amp * (1.0 - 0.3 * np.nan_to_num(sisu))
+        pos = goal[:, None] * s + drift * np.sin(np.pi * s) * lateral
         pos = pos + 0.002 * rng.normal(size=pos.shape)
         vel = np.gradient(pos, axis=1)
         force = np.gradient(vel, axis=1)
@@ -51,6 +54,7 @@ def model_states(train_std, pert_amp, seed, replicates=2, excluded=()):
         table["replicate"] = np.int16(replicate)
         table["included"] = replicate not in excluded
         table["pert_amp"] = np.float32(pert_amp)
+        table["sisu"] = np.float32(sisu)
         tables.append(table)
     return pd.concat(tables, ignore_index=True)
 
@@ -295,3 +299,214 @@ def test_static_export_uses_one_browser_for_the_batch(tmp_path, monkeypatch):
     assert struct.unpack(">II", png[16:24]) == (300, 240)  # the layout's size
     assert (tmp_path / "three.svg").read_text().lstrip().startswith("<svg")
     assert not list(tmp_path.rglob("*.tmp"))
+
+
+# Part 2 (SPEC §2.6): models differing in train std, each evaluated at every SISU × amplitude.
+TRAIN_STDS, SISUS, AMPS = (0.0, 1.5), (-1.0, 1.0), (0.0, 2.0)
+BEST = {0.0: 2, 1.5: 0}  # each model's best replicate (of 3)
+
+
+@pytest.fixture(scope="module")
+def part2_tables():
+    tables, seed = [], 10
+    for train_std in TRAIN_STDS:
+        for sisu in SISUS:
+            for amp in AMPS:
+                tables.append(model_states(train_std, amp, seed, replicates=3, sisu=sisu))
+                seed += 1
+    states = pd.concat(tables, ignore_index=True)
+    states["best_replicate"] = states["replicate"].to_numpy() == states["train_std"].map(BEST).to_numpy()
+    measures = compute_measures(states.drop(columns="best_replicate"))
+    trials = states[states["t"] == 0]
+    corr = trials[[c for c in measures.columns if c not in ("measure", "value")]].assign(
+        measure="output_correlation", value=0.5 + 0.1 * trials["sisu"].to_numpy(dtype=float))
+    return states, pd.concat([measures, corr], ignore_index=True)
+
+
+def part2_figures(tables, variant):
+    states, measures = tables
+    return build_group_figures(states, measures, variant=variant, compare=["pert.std"], part=2,
+                               dt=0.05)
+
+
+def test_part2_trajectory_figures_by_sisu_and_by_train_std(part2_tables):
+    figs = part2_figures(part2_tables, "small")
+    by_sisu = {f"aligned_by_sisu__train_std-{std:g}__amp-{amp:g}" for std in TRAIN_STDS for amp in AMPS}
+    by_train = {f"aligned_compare_train__sisu-{s:g}__amp-{amp:g}" for s in SISUS for amp in AMPS}
+    assert set(figs) == by_sisu | by_train
+    sisu_colors = group_colors(SISUS, "thermal")
+    train_colors = group_colors(TRAIN_STDS, "viridis")
+    for name in by_sisu:
+        means = [t for t in figs[name].data if t.line.width == 2.5]
+        assert len(means) == len(SISUS) * 3  # one mean per SISU and panel
+        assert {t.line.color for t in means} == {darken(c) for c in sisu_colors.values()}
+        assert figs[name].layout.legend.title.text == "Context input"
+    for name in by_train:
+        means = [t for t in figs[name].data if t.line.width == 2.5]
+        assert {t.line.color for t in means} == {darken(c) for c in train_colors.values()}
+    # by SISU at σ 1.5, amplitude 2: the trials of that model only; SISU −1 drifts further left
+    states = part2_tables[0]
+    fig = figs["aligned_by_sisu__train_std-1.5__amp-2"]
+    position = {t.name: np.asarray(t.y, dtype=float) for t in fig.data
+                if t.line.width == 2.5 and t.yaxis == "y"}
+    assert set(position) == {"-1", "1"}
+    assert position["-1"].max() > position["1"].max() + 0.01
+    subset = states[(states["train_std"] == 1.5) & (states["pert_amp"] == 2.0) & (states["sisu"] == -1.0)]
+    aligned, _ = aligned_trials(subset)
+    np.testing.assert_allclose(position["-1"], aligned.pos.mean(axis=0)[:, 1])
+    # axes equalised across the figures of a set
+    ranges = {tuple(figs[name].layout.yaxis.range) for name in by_sisu}
+    assert len(ranges) == 1
+
+
+def test_part2_profiles_and_violins(part2_tables):
+    figs = part2_figures(part2_tables, "full")
+    profiles_train = {f"profiles_compare_train__sisu-{s:g}__amp-{amp:g}" for s in SISUS for amp in AMPS}
+    profiles_sisu = {f"profiles_by_sisu__train_std-{std:g}__amp-{amp:g}" for std in TRAIN_STDS for amp in AMPS}
+    violins = {f"measures_by_sisu__{m}__amp-{amp:g}" for m in PART2_MEASURES for amp in AMPS}
+    assert set(figs) == profiles_train | profiles_sisu | violins
+    assert {"output_correlation", "initial_force_direction", "max_net_force_direction"} <= set(PART2_MEASURES)
+    assert "measures_by_sisu__initial_force_direction__amp-2" in figs  # SPEC §2.1: direction at start
+    for name in profiles_sisu:
+        fig = figs[name]
+        assert [a.text for a in fig.layout.annotations][:2] == ["Forward position", "Lateral position"]
+        means = [t for t in fig.data if t.fill != "toself"]
+        assert len(means) == len(SISUS) * 3 * 2  # SISU groups × (pos, vel, force) × components
+        assert {t.line.color for t in means} == set(group_colors(SISUS, "thermal").values())
+    for name in profiles_train:
+        means = [t for t in figs[name].data if t.fill != "toself"]
+        assert {t.line.color for t in means} == set(group_colors(TRAIN_STDS, "viridis").values())
+    # profiles draw only each model's best replicate (SPEC §2.6)
+    states = part2_tables[0]
+    for name, color_by, fixed in (("profiles_by_sisu__train_std-0__amp-2", "sisu", ("train_std", 0.0)),
+                                  ("profiles_compare_train__sisu-1__amp-2", "train_std", ("sisu", 1.0))):
+        at = states[(states[fixed[0]] == fixed[1]) & (states["pert_amp"] == 2.0)]
+        for value, mean in zip((at[color_by].min(), at[color_by].max()),
+                               [t for t in figs[name].data if t.fill != "toself"][1::6], strict=True):
+            group = at[at[color_by] == value]
+            best = group[group["replicate"] == BEST[float(group["train_std"].iloc[0])]]
+            aligned, _ = aligned_trials(best)
+            np.testing.assert_allclose(mean.y, aligned.pos[:, :, 1].mean(axis=0))  # lateral position
+            everyone, _ = aligned_trials(group)
+            assert not np.allclose(mean.y, everyone.pos[:, :, 1].mean(axis=0))
+    with pytest.raises(ValueError, match="'best_replicate' column"):
+        build_group_figures(states.drop(columns="best_replicate"), part2_tables[1], variant="full",
+                            compare=["pert.std"], part=2, dt=0.05)
+    measures = part2_tables[1]
+    for name in violins:
+        fig = figs[name]
+        assert [t.name for t in fig.data] == ["0", "1.5"]  # legend = train std
+        assert list(fig.layout.xaxis.categoryarray) == ["-1", "1"]  # x = SISU
+        assert fig.layout.legend.title.text == "Train<br>field std."
+        assert (fig.layout.width, fig.layout.height) == (700, 500)
+    fig = figs["measures_by_sisu__output_correlation__amp-2"]
+    rows = measures[(measures["measure"] == "output_correlation") & (measures["pert_amp"] == 2.0)
+                    & (measures["train_std"] == 0.0)]
+    assert len(fig.data[0].y) == len(rows)
+    by_x = pd.Series(fig.data[0].y).groupby(list(fig.data[0].x)).mean()
+    np.testing.assert_allclose(by_x[["-1", "1"]], [0.4, 0.6])
+    fig = figs["measures_by_sisu__max_net_force__amp-0"]
+    expected = measures[(measures["measure"] == "max_net_force") & (measures["pert_amp"] == 0.0)
+                        & (measures["train_std"] == 1.5)]["value"]
+    np.testing.assert_allclose(np.sort(fig.data[1].y), np.sort(expected))
+
+
+def test_angle_violins_are_not_split_at_pi():
+    """Initial force directions straddling ±π (backwards) form one violin around π; a group
+    around 0 in the same figure stays around 0."""
+    offsets = np.array([-0.1, -0.05, 0.05, 0.1])
+    n, steps = 2 * len(offsets), 12
+    angles = np.concatenate([np.pi + offsets, 0.3 + offsets])
+    force = np.zeros((n, steps, 2))
+    force[:, 2] = np.stack([np.cos(angles), np.sin(angles)], -1)
+    pos = np.zeros((n, steps, 2))
+    table = states_table(pos, pos, force, [0.0, 0.0], [0.5, 0.0],
+                         train_std=np.repeat(np.float32([0.0, 1.5]), len(offsets)))
+    measures = compute_measures(table, ["initial_force_direction", "max_net_force"])
+    stored = measures[measures["measure"] == "initial_force_direction"]["value"].to_numpy()
+    assert stored[:4].min() < -3 and stored[:4].max() > 3  # split in the table
+    fig = measure_violins(measures, "initial_force_direction", x="train_std", color="sisu")
+    y = np.asarray(fig.data[0].y, dtype=float)
+    by_std = {x: y[np.asarray(fig.data[0].x) == x] for x in ("0", "1.5")}
+    np.testing.assert_allclose(np.sort(by_std["0"]), np.pi + offsets, atol=1e-6)
+    np.testing.assert_allclose(np.sort(by_std["1.5"]), 0.3 + offsets, atol=1e-6)
+    assert len(fig.layout.shapes) == 1  # signed: zero line
+    # other measures are drawn as stored
+    fig = measure_violins(measures, "max_net_force", x="train_std", color="sisu")
+    np.testing.assert_allclose(fig.data[0].y, 1.0, rtol=1e-6)
+    # replicate violins unwrap per replicate × train std as well
+    two = pd.concat([measures, measures.assign(replicate=np.int16(1))], ignore_index=True)
+    fig = replicate_violins(two, "initial_force_direction", by="train_std")
+    np.testing.assert_allclose(np.sort(fig.data[0].y), np.sort(np.tile(np.pi + offsets, 2)), atol=1e-6)
+
+
+def test_best_replicate_is_the_included_one_with_lowest_loss():
+    from motorlab._figure_sets import best_replicate, tag
+
+    record = {"best_total_loss": [0.3, None, 0.1, 0.2], "included": [True, False, False, True]}
+    assert best_replicate(record) == 3  # 0.1 belongs to an excluded replicate
+    with pytest.raises(ValueError, match="no included replicate"):
+        best_replicate({"best_total_loss": [None, 0.1], "included": [True, False]})
+    frame = pd.DataFrame({"replicate": np.int16([0, 1, 2, 0])})
+    tagged = tag([frame, frame], [{"pert": {"std": 0.0}}, {"pert": {"std": 1.5}}], ["pert.std"], [1, 0])
+    assert list(tagged["train_std"]) == [0.0] * 4 + [1.5] * 4
+    assert list(tagged["best_replicate"]) == [False, True, False, False, True, False, False, True]
+
+
+def test_figure_stage_marks_each_models_best_replicate(part2_tables, tmp_path, monkeypatch):
+    """The stage reads each model's best replicate from its sidecar: the part-2 profiles it
+    writes show that replicate only."""
+    import json
+
+    import motorlab._figure_stage as stage
+    from motorlab._states import write_table
+
+    states, measures = part2_tables
+    states = states.drop(columns="best_replicate")
+    paths = {"states": [], "measures": [], "models": []}
+    for i, std in enumerate(TRAIN_STDS):
+        losses = [0.5, 0.5, 0.5]
+        losses[BEST[std]] = 0.1
+        for kind, table in (("states", states), ("measures", measures)):
+            path = tmp_path / f"{kind}{i}.parquet"
+            write_table(table[table["train_std"] == std].drop(columns="train_std"), path)
+            paths[kind].append(path)
+        model = {"id": f"m{i}", "hps": {"part": 2, "plant": {"dt": 0.05}, "pert": {"std": std}},
+                 "replicates": {"best_total_loss": losses, "included": [True] * 3}}
+        paths["models"].append(tmp_path / f"m{i}.json")
+        paths["models"][-1].write_text(json.dumps(model))
+    written = {}
+    monkeypatch.setattr(stage, "write_figure_set", lambda figs, *a, **k: written.update(figs))
+    group = {"group_id": "g", "label": "curl", "compare": ["pert.std"], "variant": "full",
+             "eval_ids": ["e0", "e1"]}
+    stage.figures(group, states_paths=paths["states"], measures_paths=paths["measures"],
+                  model_sidecars=paths["models"], out_dir=tmp_path / "figs",
+                  sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
+    fig = written["profiles_compare_train__sisu-1__amp-2"]
+    lateral = [t for t in fig.data if t.fill != "toself"][1::6]  # per train std, lateral position
+    for std, mean in zip(TRAIN_STDS, lateral, strict=True):
+        at = states[(states["train_std"] == std) & (states["pert_amp"] == 2.0) & (states["sisu"] == 1.0)]
+        best, _ = aligned_trials(at[at["replicate"] == BEST[std]])
+        np.testing.assert_allclose(mean.y, best.pos[:, :, 1].mean(axis=0))
+
+
+def test_part1_replicate_comparison_is_one_figure_per_amplitude(states, measures):
+    from motorlab._figure_sets import LOWHIGH_MEASURES
+
+    trials = states[states["t"] == 0]
+    corr = trials[[c for c in measures.columns if c not in ("measure", "value")]].assign(
+        measure="output_correlation", value=0.5)
+    table = pd.concat([measures, corr], ignore_index=True)
+    figs = build_group_figures(states, table, variant="full", compare=["pert.std"], part=1, dt=0.05)
+    replicate_figs = {n for n in figs if n.startswith("measures_replicates_lowhigh__")}
+    assert replicate_figs == {f"measures_replicates_lowhigh__{m}__amp-{a:g}"
+                              for m in LOWHIGH_MEASURES for a in (0.0, 2.0)}
+    for amp in (0.0, 2.0):
+        fig = figs[f"measures_replicates_lowhigh__end_position_error__amp-{amp:g}"]
+        for trace, std in zip(fig.data, (0.0, 1.5), strict=True):
+            # replicate 0 only (1 is excluded at σ 1.5), and this amplitude's trials only
+            expected = table[(table["measure"] == "end_position_error") & (table["pert_amp"] == amp)
+                             & (table["train_std"] == std) & (table["replicate"] == 0)]["value"]
+            assert set(trace.x) == {"0"}
+            np.testing.assert_allclose(np.sort(trace.y), np.sort(expected))
+        assert fig.layout.title.text == f"Field amplitude {amp:g}"

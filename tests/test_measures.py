@@ -237,3 +237,96 @@ def test_output_correlation_broadcasts_per_replicate_readouts():
     assert corr[1, 2, 3] == pytest.approx(single[0])
     with pytest.raises(ValueError, match="same H"):
         output_correlation(hidden, np.zeros((2, 4)))
+
+
+def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
+    from motorlab import pipeline
+    from motorlab._states import read_table, write_table
+
+    df, _ = reach
+    two = pd.concat([df, df.assign(condition=np.int32(1), direction=np.int16(1))], ignore_index=True)
+    two["output_correlation"] = np.repeat(np.float32([0.25, 0.75]), len(df))
+    states = tmp_path / "states.parquet"
+    write_table(two, states)
+
+    out = tmp_path / "m.parquet"
+    pipeline.measures(states, measures_path=out, names=["max_net_force", "output_correlation"])
+    table = read_table(out)
+    assert list(table["measure"]) == ["max_net_force"] * 2 + ["output_correlation"] * 2
+    corr = table[table["measure"] == "output_correlation"]
+    assert list(corr["condition"]) == [0, 1]
+    np.testing.assert_allclose(corr["value"], [0.25, 0.75])
+    assert table["value"].dtype == np.float64 and "t" not in table.columns
+
+    pipeline.measures(states, measures_path=out, names=["output_correlation"])
+    assert set(read_table(out)["measure"]) == {"output_correlation"}
+    pipeline.measures(states, measures_path=out, names=["max_net_force"])
+    assert set(read_table(out)["measure"]) == {"max_net_force"}
+    pipeline.measures(states, measures_path=out)
+    assert set(read_table(out)["measure"]) == set(MEASURES) | {"output_correlation"}
+    with pytest.raises(ValueError, match="unknown measures \\['speed'\\]"):
+        pipeline.measures(states, measures_path=out, names=["speed", "output_correlation"])
+
+    write_table(df, states)  # a states table without the evaluation-time column
+    pipeline.measures(states, measures_path=out)
+    assert set(read_table(out)["measure"]) == set(MEASURES)
+    with pytest.raises(ValueError, match="no 'output_correlation' column"):
+        pipeline.measures(states, measures_path=out, names=["output_correlation"])
+
+
+def test_output_correlation_runs_in_jax_and_matches_the_evaluation():
+    """The same function serves the jitted evaluation (hidden states stay on the device)."""
+    import jax
+    import jax.numpy as jnp
+
+    from motorlab._evaluate import output_correlation as evaluation_corr
+
+    rng = np.random.default_rng(3)
+    hidden = rng.normal(size=(3, 5, 8, 6)).astype(np.float32)  # replicate, trial, time, hidden
+    readout = rng.normal(size=(3, 2, 6)).astype(np.float32)
+    expected = output_correlation(hidden, readout[:, None])
+    assert expected.dtype == np.float64
+
+    per_replicate = jax.jit(jax.vmap(output_correlation))(jnp.asarray(hidden), jnp.asarray(readout))
+    assert isinstance(per_replicate, jax.Array) and per_replicate.dtype == jnp.float32
+    np.testing.assert_allclose(np.asarray(per_replicate), expected, rtol=1e-5)
+    reference = jax.vmap(jax.vmap(evaluation_corr, in_axes=(0, None)))(hidden, readout)
+    np.testing.assert_allclose(np.asarray(reference), expected, rtol=1e-5)
+    constant = output_correlation(jnp.ones((1, 4, 6)), jnp.asarray(readout[0]))
+    assert bool(jnp.isnan(constant[0]))
+
+
+def backward_start_states(offsets):
+    """Reaches east whose largest early force (t = 2) points backwards at angle π + offset
+    (negative offsets turn it left: stored near +π; positive ones right: stored near −π); the
+    largest force of the whole trial (t = 12) is forward."""
+    n, steps = len(offsets), 15
+    force = np.zeros((n, steps, 2))
+    angles = np.pi + np.asarray(offsets)
+    force[:, 1] = 0.2 * np.stack([-np.ones(n), np.zeros(n)], -1)
+    force[:, 2] = np.stack([np.cos(angles), np.sin(angles)], -1)
+    force[:, 12] = [3.0, 0.0]  # the whole-trial maximum, forward, after the first 10 forces
+    pos = np.zeros((n, steps, 2))
+    return states_table(pos, pos, force, [0.0, 0.0], [0.5, 0.0])
+
+
+def test_initial_force_direction_near_pi_and_its_unwrapping():
+    from motorlab._measures import circular_mean, unwrap_angles, wrap_angle
+
+    offsets = np.array([-0.1, -0.05, 0.05, 0.1])
+    aligned, _ = aligned_trials(backward_start_states(offsets))
+    raw = MEASURES["initial_force_direction"](aligned)
+    # stored in (−π, π]: the distribution is split between +π and −π
+    np.testing.assert_allclose(raw, [np.pi - 0.1, np.pi - 0.05, -np.pi + 0.05, -np.pi + 0.1], atol=1e-6)
+    np.testing.assert_allclose(MEASURES["max_net_force_direction"](aligned), 0.0, atol=1e-12)
+    assert MEASURES["initial_force_direction"].circular and not MEASURES["max_net_force"].circular
+    # the naive mean of the split distribution is meaningless; the circular mean is π
+    assert abs(np.mean(raw)) < 0.1
+    assert abs(wrap_angle(circular_mean(raw) - np.pi)) < 1e-6
+    unwrapped = unwrap_angles(raw, circular_mean(raw))
+    np.testing.assert_allclose(unwrapped, np.pi + offsets, atol=1e-6)
+    assert np.ptp(unwrapped) == pytest.approx(0.2, abs=1e-6)
+    np.testing.assert_allclose(wrap_angle(unwrapped), raw, atol=1e-9)  # same directions
+    np.testing.assert_allclose(wrap_angle([np.pi, -np.pi, 3 * np.pi, 0.5]), [np.pi, np.pi, np.pi, 0.5])
+    assert np.isnan(circular_mean([0.0, np.pi])) and np.isnan(circular_mean([np.nan]))
+    np.testing.assert_array_equal(unwrap_angles(raw, np.nan), raw)

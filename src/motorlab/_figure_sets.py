@@ -2,20 +2,25 @@
 
 Part 1 (SPEC §2.2): aligned trajectories comparing train conditions (one per evaluation
 amplitude), velocity profiles, measure violins (x = train std, legend = amplitude), replicate
-comparison of lowest vs highest train std, and low/high summaries.
+comparison of lowest vs highest train std (one per measure × evaluation amplitude), and
+low/high summaries.
 Part 2 (SPEC §2.6): aligned trajectories by SISU (one per train std × amplitude) and by train std
-(one per SISU × amplitude), profiles by train std and by SISU, measure violins with x = SISU and
+(one per SISU × amplitude), profiles by train std and by SISU (each model's best replicate,
+criterion best_total_loss), measure violins with x = SISU and
 legend = train std (one per measure × amplitude).
 """
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
 from . import figures as mf
 
-# The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus the new direction).
+# The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus §2.1's new
+# "direction of max net force (at trial start)", `initial_force_direction`, and the same over the
+# whole trial; angle violins are unwrapped around their circular means, see `measure_violins`).
 PART1_MEASURES = (
     "max_parallel_vel_forward", "max_orthogonal_vel_left", "max_orthogonal_vel_right",
     "max_orthogonal_distance_left", "sum_orthogonal_distance", "end_position_error", "end_velocity_error",
@@ -25,7 +30,7 @@ PART1_MEASURES = (
 PART2_MEASURES = (
     "max_parallel_vel_forward", "largest_orthogonal_distance", "sum_orthogonal_distance_abs",
     "end_position_error", "max_parallel_force_forward", "sum_orthogonal_force_abs", "max_net_force",
-    "sum_net_force", "max_net_force_direction", "output_correlation",
+    "sum_net_force", "initial_force_direction", "max_net_force_direction", "output_correlation",
 )
 LOWHIGH_MEASURES = ("max_orthogonal_distance_left", "max_parallel_vel_forward", "end_position_error",
                     "max_net_force")
@@ -43,13 +48,42 @@ def get_key(tree: Mapping, dotted: str):
     return tree
 
 
-def tag(frames: Sequence[pd.DataFrame], model_hps: Sequence[Mapping], compare: Sequence[str]) -> pd.DataFrame:
-    """Concatenate the members' tables, adding one column per compared key with its value."""
+def best_replicate(replicates: Mapping) -> int:
+    """The best replicate of a model (SPEC §1.5): the included one with the lowest
+    `best_total_loss` (the analyses' replicate criterion).
+
+    Arguments:
+        replicates: a model sidecar's `replicates` record (`motorlab._selection`), with the
+            lists `best_total_loss` (None where non-finite) and `included`.
+    """
+    losses = np.array([np.nan if v is None else float(v) for v in replicates["best_total_loss"]])
+    included = np.asarray(replicates["included"], dtype=bool)
+    if losses.shape != included.shape:
+        raise ValueError(f"best_total_loss has {losses.size} entries and included {included.size}; "
+                         "expected one of each per replicate")
+    candidates = np.where(included & np.isfinite(losses), losses, np.inf)
+    if not np.isfinite(candidates).any():
+        raise ValueError(f"no included replicate with a finite best_total_loss (losses {losses.tolist()}, "
+                         f"included {included.tolist()}); expected at least one")
+    return int(np.argmin(candidates))
+
+
+def tag(frames: Sequence[pd.DataFrame], model_hps: Sequence[Mapping], compare: Sequence[str],
+        best_replicates: Sequence[int] | None = None) -> pd.DataFrame:
+    """Concatenate the members' tables, adding one column per compared key with its value.
+
+    With `best_replicates` (one per member, see `best_replicate`), also a boolean column
+    `best_replicate`: whether the row belongs to its model's best replicate.
+    """
+    if best_replicates is None:
+        best_replicates = [None] * len(frames)
     out = []
-    for df, hps in zip(frames, model_hps, strict=True):
+    for df, hps, best in zip(frames, model_hps, best_replicates, strict=True):
         df = df.copy()
         for key in compare:
             df[compare_column(key)] = get_key(hps, key)
+        if best is not None:
+            df["best_replicate"] = df["replicate"].to_numpy() == best
         out.append(df)
     return pd.concat(out, ignore_index=True)
 
@@ -86,7 +120,15 @@ def part2_trajectory_figures(states: pd.DataFrame, color: str) -> dict[str, go.F
 
 
 def profile_figures(states: pd.DataFrame, color: str, part: int, dt: float) -> dict[str, go.Figure]:
+    """Part 1: velocity profiles over all replicates. Part 2: profiles of each model's best
+    replicate (rows with `best_replicate`), by train std (one per SISU × amplitude) and by SISU
+    (one per train std × amplitude)."""
     figs = {}
+    if part != 1:
+        if "best_replicate" not in states.columns:
+            raise ValueError("part-2 profiles draw each model's best replicate; expected a 'best_replicate' "
+                             f"column (see tag(best_replicates=...)), got columns {list(states.columns)}")
+        states = states[states["best_replicate"].to_numpy(dtype=bool)]
     for amp in sorted(states["pert_amp"].unique()):
         at_amp = states[states["pert_amp"] == amp]
         if part == 1:
@@ -96,12 +138,11 @@ def profile_figures(states: pd.DataFrame, color: str, part: int, dt: float) -> d
         for s in sorted(at_amp["sisu"].unique()):
             figs[f"profiles_compare_train__sisu-{_v(s)}__amp-{_v(amp)}"] = mf.profiles(
                 at_amp[at_amp["sisu"] == s], color, variables=("pos", "vel", "force"), dt=dt,
-                title=f"SISU {_v(s)}, field amplitude {_v(amp)}")
+                title=f"SISU {_v(s)}, field amplitude {_v(amp)} (best replicates)")
         for value in sorted(at_amp[color].unique()):
-            best = at_amp[(at_amp[color] == value)]
             figs[f"profiles_by_sisu__{color}-{_v(value)}__amp-{_v(amp)}"] = mf.profiles(
-                best, "sisu", variables=("pos", "vel", "force"), dt=dt,
-                title=f"{color} {_v(value)}, field amplitude {_v(amp)}")
+                at_amp[at_amp[color] == value], "sisu", variables=("pos", "vel", "force"), dt=dt,
+                title=f"{color} {_v(value)}, field amplitude {_v(amp)} (best replicate)")
     return figs
 
 
@@ -113,7 +154,9 @@ def measure_figures(measures: pd.DataFrame, color: str, part: int) -> dict[str, 
         values = sorted(measures[color].unique())
         if len(values) >= 2:
             for m in LOWHIGH_MEASURES:
-                figs[f"measures_replicates_lowhigh__{m}"] = mf.replicate_violins(measures, m, by=color)
+                for amp in sorted(measures["pert_amp"].unique()):
+                    figs[f"measures_replicates_lowhigh__{m}__amp-{_v(amp)}"] = mf.replicate_violins(
+                        measures[measures["pert_amp"] == amp], m, by=color, title=f"Field amplitude {_v(amp)}")
                 figs[f"measures_lowhigh_summary__{m}"] = mf.lowhigh_violins(measures, m, x=color, color="pert_amp")
         return figs
     for m in PART2_MEASURES:

@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from . import figures as mf
-from ._figure_sets import build_group_figures, compare_column, figure_params, get_key, tag
+from ._figure_sets import best_replicate, build_group_figures, compare_column, figure_params, get_key, tag
 from ._io import provenance, relative_path, write_json
 from ._states import read_table
 from .config import STAGE_VERSIONS, identity
@@ -60,7 +60,8 @@ def figures(group: Mapping, *, states_paths: Sequence, measures_paths: Sequence,
     """
     models = _read_models(model_sidecars)
     hps = [m["hps"] for m in models]
-    states = tag([read_table(p) for p in states_paths], hps, group["compare"])
+    best = [best_replicate(m["replicates"]) for m in models]
+    states = tag([read_table(p) for p in states_paths], hps, group["compare"], best)
     meas = tag([read_table(p) for p in measures_paths], hps, group["compare"])
     figs = build_group_figures(states, meas, variant=group["variant"], compare=group["compare"],
                                part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]))

@@ -16,15 +16,21 @@ Conventions:
   the control force at the step where ‖F‖ is largest, in (−π, π]: 0 = towards the goal, +π/2 =
   left, ±π = backwards. Measuring in the aligned frame removes the reach direction, so the angles
   of reaches in different directions (and of mirror-symmetric fields) pool into one distribution.
-  A trial whose force is zero throughout the window has no direction (NaN).
+  A trial whose force is zero throughout the window has no direction (NaN). The table stores
+  these canonical angles; a distribution near ±π (a backward force) would be split in two by the
+  cut, so summaries and figures re-express a group's angles within π of its circular mean
+  (`circular_mean`, `unwrap_angles`; see `motorlab.figures.measure_violins`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal, final
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from jaxtyping import Float
@@ -85,6 +91,11 @@ class Measure:
                 )
         else:
             _check("component", self.component, ("parallel", "orthogonal", "norm"))
+
+    @property
+    def circular(self) -> bool:
+        """Whether the values are angles (rad, in (−π, π]): "direction_at_max" measures."""
+        return self.aggregate == "direction_at_max"
 
     def __call__(self, aligned: AlignedTrials) -> Float[np.ndarray, " trial"]:
         """Evaluate the measure on every trial.
@@ -148,6 +159,34 @@ def _direction_at_max(x: Float[np.ndarray, "trial time 2"]) -> Float[np.ndarray,
     return np.where(np.max(norm, axis=1) > 0, angle, np.nan)
 
 
+def wrap_angle(angle: Float[np.ndarray, " *n"]) -> Float[np.ndarray, " *n"]:
+    """Angles (rad) brought into (−π, π]."""
+    wrapped = np.mod(np.asarray(angle, dtype=np.float64) + np.pi, 2 * np.pi) - np.pi
+    return np.where(wrapped <= -np.pi, wrapped + 2 * np.pi, wrapped)
+
+
+def circular_mean(angle: Float[np.ndarray, " n"]) -> float:
+    """Circular mean (rad, in (−π, π]) of the finite angles, atan2(mean sin, mean cos); NaN when
+    there are none or they cancel out (zero resultant)."""
+    a = np.asarray(angle, dtype=np.float64)
+    a = a[np.isfinite(a)]
+    s, c = np.sum(np.sin(a)), np.sum(np.cos(a))
+    if a.size == 0 or np.hypot(s, c) <= 1e-12 * a.size:
+        return float("nan")
+    return float(wrap_angle(np.arctan2(s, c)))
+
+
+def unwrap_angles(angle: Float[np.ndarray, " *n"], around: float) -> Float[np.ndarray, " *n"]:
+    """The same directions as `angle`, each expressed within π of `around`: values in
+    (around − π, around + π]. With `around` = the group's circular mean, a distribution that
+    straddles ±π stays in one piece (e.g. π − 0.1 and −π + 0.1 become π − 0.1 and π + 0.1).
+    A NaN `around` leaves the angles as they are."""
+    a = np.asarray(angle, dtype=np.float64)
+    if not np.isfinite(around):
+        return a
+    return around + wrap_angle(a - around)
+
+
 def _m(label, variable, aggregate, component=None, units="", **kwargs) -> Measure:
     return Measure(label, variable, aggregate, component, units=units, **kwargs)
 
@@ -157,6 +196,14 @@ def initial_force_direction_measure(n_steps: int = INITIAL_STEPS) -> Measure:
 
     Arguments:
         n_steps: number of control steps from the start of the trial, at least 1.
+
+    This is SPEC §2.1's "direction of max net force (at trial start)"; `max_net_force_direction`
+    is the same over the whole trial. The angle is relative to the reach direction (aligned
+    frame: 0 = towards the goal, +π/2 = left, ±π = backwards) and stored in (−π, π]. Because a
+    backward initial force lies at the ±π cut, violins do not draw the stored values directly:
+    each violin's angles are unwrapped to within π of its circular mean (`unwrap_angles`), and
+    the violins of a figure are placed on the branch nearest the figure's overall circular mean,
+    so a distribution is never split across ±π and neighbouring groups stay comparable.
 
     Returns:
         A `Measure`, in rad within (−π, π], 0 = forward, +π/2 = left.
@@ -240,6 +287,8 @@ MEASURES: Final[dict[str, Measure]] = {
         f"Mean velocity error (last {END_STEPS} steps)", "vel", "mean", "norm", "velocity",
         time=_LAST,
     ),
+    # Angles: stored in (−π, π]; violins unwrap them around each group's circular mean (see
+    # `initial_force_direction_measure`).
     "max_net_force_direction": _m(
         "Direction of max net force (rad, 0 = forward, left > 0)", "force", "direction_at_max",
         units="rad", signed=True,
@@ -328,15 +377,20 @@ def compute_measures(
 
 
 def output_correlation(
-    hidden: Float[np.ndarray, "*trial time hidden"],
-    readout_weight: Float[np.ndarray, "*trial 2 hidden"],
-) -> Float[np.ndarray, " *trial"]:
+    hidden: Float[np.ndarray, "*trial time hidden"] | Float[jax.Array, "*trial time hidden"],
+    readout_weight: Float[np.ndarray, "*trial 2 hidden"] | Float[jax.Array, "*trial 2 hidden"],
+) -> Float[np.ndarray, " *trial"] | Float[jax.Array, " *trial"]:
     """How much of the network's activity variation the readout turns into output (SPEC §2.1).
 
     Activities are centred in time within each trial, h̃ = h − mean_t h; then
     corr = ‖W h̃‖_F / (‖W‖_F ‖h̃‖_F), with Frobenius norms over (time, ·). It lies in [0, 1]: 1
     when activity moves only along the readout's strongest direction, 0 when it stays in the
     readout's null space. A trial with constant activity has no variation and gives NaN.
+
+    One implementation for both uses: with NumPy inputs it computes in float64 (analysis of
+    stored arrays); with JAX inputs (also traced, inside `jit`/`vmap`) it stays in JAX at the
+    inputs' dtype with full-precision matrix products, so the evaluation can compute it on the
+    device from hidden states that are never stored.
 
     Arguments:
         hidden: hidden states, shape (..., time, hidden), e.g. (trials, time, H) or the
@@ -345,18 +399,24 @@ def output_correlation(
             broadcast against hidden's (e.g. (replicate, 1, 2, hidden) for the 5-D array).
 
     Returns:
-        The correlation per trial, shape (...) (float64).
+        The correlation per trial, shape (...): float64 NumPy for NumPy inputs, a JAX array
+        otherwise.
     """
-    h = np.asarray(hidden, dtype=np.float64)
-    w = np.asarray(readout_weight, dtype=np.float64)
+    if isinstance(hidden, jax.Array) or isinstance(readout_weight, jax.Array):
+        xp, h, w = jnp, jnp.asarray(hidden), jnp.asarray(readout_weight)
+        einsum = functools.partial(jnp.einsum, precision=jax.lax.Precision.HIGHEST)
+    else:
+        xp = np
+        h, w = np.asarray(hidden, dtype=np.float64), np.asarray(readout_weight, dtype=np.float64)
+        einsum = np.einsum
     if h.ndim < 2 or w.ndim < 2 or w.shape[-1] != h.shape[-1]:
         raise ValueError(
             f"hidden shape {h.shape} and readout_weight shape {w.shape}; expected "
             "(..., time, H) and (..., outputs, H) with the same H"
         )
-    centred = h - h.mean(axis=-2, keepdims=True)
-    output = np.einsum("...th,...oh->...to", centred, w)
-    numerator = np.sqrt(np.sum(output**2, axis=(-2, -1)))
-    denominator = np.linalg.norm(w, axis=(-2, -1)) * np.sqrt(np.sum(centred**2, axis=(-2, -1)))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 0, numerator / denominator, np.nan)
+    centred = h - xp.mean(h, axis=-2, keepdims=True)
+    output = einsum("...th,...oh->...to", centred, w)
+    numerator = xp.sqrt(xp.sum(output**2, axis=(-2, -1)))
+    denominator = xp.sqrt(xp.sum(w**2, axis=(-2, -1))) * xp.sqrt(xp.sum(centred**2, axis=(-2, -1)))
+    positive = denominator > 0
+    return xp.where(positive, numerator / xp.where(positive, denominator, 1), xp.nan)

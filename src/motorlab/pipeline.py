@@ -77,21 +77,43 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path, meas
 
 
 def measures(states_path, *, measures_path, names: Sequence[str] | None = None) -> None:
-    """Compute the measure set of an evaluation's states (long format Parquet)."""
+    """Compute the measure set of an evaluation's states and write it (long format Parquet).
+
+    Arguments:
+        states_path: the evaluation's states table.
+        measures_path: the Measures table written.
+        names: the measures wanted: names of `motorlab._measures.MEASURES`, and
+            "output_correlation" for the per-trial output correlation that the evaluation stored
+            in the states table (computed from hidden states that are never written, so it is
+            merged here, not recomputed); None for all of them (output correlation when the
+            states table has it).
+    """
     import pandas as pd
 
     from ._measures import compute_measures
 
     states = read_table(states_path)
-    corr = states.pop("output_correlation") if "output_correlation" in states else None
-    table = compute_measures(states, names)
-    if corr is not None and (names is None or "output_correlation" in names):
-        # One value per trial (computed from hidden states at evaluation time), as measure rows.
-        first = states.assign(value=corr.astype("float64"))[states["t"] == 0]
-        keep = [c for c in table.columns if c in first.columns and c not in ("measure", "value")]
-        rows = first[keep + ["value"]].assign(measure="output_correlation")
-        table = pd.concat([table, rows[table.columns]], ignore_index=True)
+    corr = states.pop("output_correlation") if "output_correlation" in states.columns else None
+    want_corr = names is None or "output_correlation" in names
+    if names is not None and want_corr and corr is None:
+        raise ValueError(f"measure 'output_correlation' asked for, but the states table {states_path} has no "
+                         "'output_correlation' column; expected one written by the evaluation stage")
+    kinematic = None if names is None else [n for n in names if n != "output_correlation"]
+    table = compute_measures(states, kinematic)
+    if corr is not None and want_corr:
+        table = pd.concat([table, _trial_value_rows(states, corr, "output_correlation", table.columns)],
+                          ignore_index=True)
     write_table(table, measures_path)
+
+
+def _trial_value_rows(states, values, measure: str, columns):
+    """Measure rows of a per-trial value stored in the states table (repeated over t): one row per
+    trial, with the Measures table's identifying `columns`."""
+    at_start = (states["t"] == 0).to_numpy()
+    rows = states.loc[at_start, [c for c in columns if c not in ("measure", "value")]].reset_index(drop=True)
+    rows["measure"] = measure
+    rows["value"] = values[at_start].to_numpy(dtype="float64")
+    return rows[list(columns)]
 
 
 def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_path, results_dir="results",

@@ -23,7 +23,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "train": 1,
     "evaluate": 1,
     "measures": 1,
-    "figures": 1,
+    "figures": 2,
     "fixed_points": 1,
 }
 

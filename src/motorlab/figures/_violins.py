@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from .._measures import MEASURES
+from .._measures import MEASURES, circular_mean, unwrap_angles
 from ._groups import check_column, group_indices, only_included
 from ._style import (
     ZERO_LINE_COLOR,
@@ -34,6 +34,23 @@ def _measure_rows(measures: pd.DataFrame, measure: str, included_only: bool) -> 
             f"{sorted(set(measures['measure']))} with data"
         )
     return rows
+
+
+def _unwrapped(rows: pd.DataFrame, measure: str, by: list[str]) -> pd.DataFrame:
+    """For an angle measure (`Measure.circular`), each violin's values (rows grouped by `by`)
+    within π of the violin's circular mean, that mean taken on the branch nearest the circular
+    mean of all the rows, so no violin is split at ±π and the violins stay comparable. Other
+    measures are returned as they are."""
+    info = MEASURES.get(measure)
+    if info is None or not info.circular:
+        return rows
+    values = rows["value"].to_numpy(dtype=np.float64)
+    overall = circular_mean(values)
+    out = values.copy()
+    for _, index in rows.reset_index(drop=True).groupby(by, dropna=False).indices.items():
+        centre = float(unwrap_angles(np.asarray(circular_mean(values[index])), overall))
+        out[index] = unwrap_angles(values[index], centre)
+    return rows.assign(value=out)
 
 
 def _violin(rows: pd.DataFrame, x: str, name: str, color: str, points, **kwargs) -> go.Violin:
@@ -98,12 +115,17 @@ def measure_violins(
         title: figure title.
         width, height: figure size in px.
 
+    Angle measures (`Measure.circular`, e.g. `initial_force_direction`) are stored in (−π, π];
+    each violin draws its angles within π of its own circular mean (placed on the branch
+    nearest the figure's overall circular mean), so a distribution around ±π is not split.
+
     Returns:
         A figure with one violin trace per colour value (`violinmode="group"`), mean lines shown.
     """
     rows = _measure_rows(measures, measure, included_only)
     check_column(rows, x, "x")
     check_column(rows, color, "color")
+    rows = _unwrapped(rows, measure, [x, color])
     groups = group_indices(rows[color])
     colors = colors_for(color, [value for value, _ in groups], colorscale)
     fig = go.Figure([
@@ -145,7 +167,9 @@ def replicate_violins(
     """Per-replicate distributions of a measure for the lowest vs highest value of `by`.
 
     Only replicates included (by post-training selection) for both values are shown. The two
-    values are overlaid as the left and right halves of each replicate's violin.
+    values are overlaid as the left and right halves of each replicate's violin. Every row of
+    `measures` enters the distributions: select one evaluation condition (e.g. one `pert_amp`)
+    beforehand rather than pooling conditions.
 
     Arguments:
         measures: a Measures table with the column `by` (e.g. concatenated models + train_std).
@@ -171,6 +195,7 @@ def replicate_violins(
         pair = pair[pair["replicate"].isin(both)]
     if pair.empty:
         raise ValueError(f"no replicate is included for both {by}={low!r} and {by}={high!r}")
+    pair = _unwrapped(pair, measure, ["replicate", by])
     traces = [
         _violin(pair[pair[by] == value], "replicate", format_value(value), colors[value], points,
                 side=side)
