@@ -16,10 +16,10 @@ import pandas as pd
 
 from ._controllers import GRUController
 from ._fields import FIELD_TYPES, evaluation_fields
+from ._measures import output_correlation
 from ._rollout import simulate_trials
 from ._setup import Hps, make_environment, make_keys, map_replicates, n_context
 from ._tasks import Trials, centre_out
-from ._types import Array, Float
 
 
 @dataclass
@@ -127,7 +127,7 @@ def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
             def one_rep(model):
                 traj = simulate_trials(model, env, cond.trials.start, cond.trials.goal, fields, context,
                                        noise_keys, keep_hidden=True)
-                corr = jax.vmap(output_correlation, in_axes=(0, None))(traj.hidden, model.readout.weight)
+                corr = output_correlation(traj.hidden, model.readout.weight)  # (condition,)
                 return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
             return map_replicates(one_rep, ens)
         return jax.lax.map(one_eval, keys)
@@ -140,10 +140,3 @@ def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
     return Evaluated(cond, np.asarray(traj.pos), np.asarray(traj.vel), np.asarray(traj.force),
                      None if traj.hidden is None else np.asarray(traj.hidden), inc, np.asarray(corr))
 
-
-def output_correlation(hidden: Float[Array, "t h"], readout: Float[Array, "2 h"]) -> Float[Array, ""]:
-    """How much of the (time-centred) hidden activity the readout sees (SPEC §2.1):
-    ‖W h_c‖_F / (‖W‖_F ‖h_c‖_F), with h_c the activity minus its mean over time."""
-    centred = hidden - jnp.mean(hidden, axis=0)
-    num = jnp.linalg.norm(centred @ readout.T)
-    return num / (jnp.linalg.norm(readout) * jnp.linalg.norm(centred))
