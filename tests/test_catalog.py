@@ -314,5 +314,18 @@ def test_clean_finds_figures_of_deleted_models_and_stale_records(products):
     assert all(mid in o.reason for o in orphans if o.kind != "model")
     assert stale == []
     (results / "part1" / "models" / f"{mid}.json").unlink()
-    _, stale = find_orphans([study], results)
+    orphans_without_sidecar, stale = find_orphans([study], results)
     assert stale == [f"models {mid}"]
+    # A model with no file left at all: its evaluations and figures are still orphans.
+    for f in (results / "part1" / "models").glob(f"{mid}*"):
+        f.unlink()
+    orphans_all_gone, stale = find_orphans([study], results)
+    assert stale == [f"models {mid}"]
+    dependants = {(o.kind, o.id, o.reason) for o in orphans if o.kind != "model"}
+    assert len(dependants) > 0
+    for found in (orphans_without_sidecar, orphans_all_gone):
+        assert not [o for o in found if o.kind == "model"]
+        assert {(o.kind, o.id, o.reason) for o in found} == dependants
+    assert all(f.exists() for o in orphans_all_gone for f in o.files)
+    remove_orphans(orphans_all_gone, results)
+    assert find_orphans([study], results) == ([], [])
