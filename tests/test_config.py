@@ -152,8 +152,13 @@ def test_structure_errors(config, message):
     ({"pert": {"type": "x"}}, "part1.analyses.plant_perts.pert.type: got 'x'; expected one of 'curl', "
                               "'constant' or null"),
     ({"pert.amp.curl": [0, "a"]}, "part1.analyses.plant_perts.pert.amp.curl[1]: got 'a' (str); expected a number"),
-    ({"pert.amp.curl": 2.0}, "part1.analyses.plant_perts.pert.amp.curl: got 2.0 (float); expected a list of numbers"),
-    ({"sisu": "high"}, "part1.analyses.plant_perts.sisu: got 'high' (str); expected a list of numbers"),
+    ({"pert.amp.curl": 2.0}, "part1.analyses.plant_perts.pert.amp.curl: got 2.0 (float); expected a non-empty "
+                             "list of numbers"),
+    ({"sisu": "high"}, "part1.analyses.plant_perts.sisu: got 'high' (str); expected a non-empty list of numbers"),
+    ({"pert.amp.curl": []}, "part1.analyses.plant_perts.pert.amp.curl: got [] (empty list); "
+                            "expected a non-empty list of numbers"),
+    ({"pert": {"amp": {"constant": []}}}, "part1.analyses.plant_perts.pert.amp.constant: got [] (empty list); "
+                                          "expected a non-empty list of numbers"),
     ({"model.feedback_noise_std": -1}, "part1.analyses.plant_perts.model.feedback_noise_std: got -1.0; "
                                        "expected a number >= 0 or null"),
     ({"compare": "pert.sdt"}, "part1.analyses.plant_perts.compare: got 'pert.sdt'; expected a training key "
@@ -168,6 +173,17 @@ def test_structure_errors(config, message):
 def test_each_bad_analysis_value_has_a_clear_message(settings, message):
     errors = errors_of({"part1": {"analyses": {"plant_perts": settings}}})
     assert any(e.startswith(message) for e in errors), errors
+
+
+@pytest.mark.parametrize("analysis, settings, message", [
+    ("plant_perts", {"sisu": []}, "part2.analyses.plant_perts.sisu: got [] (empty list); "
+                                  "expected a non-empty list of numbers"),
+    ("fixed_points", {"sisu": []}, "part2.analyses.fixed_points.sisu: got [] (empty list); "
+                                   "expected a non-empty list of numbers"),
+])
+def test_empty_evaluation_lists_are_rejected_in_part2(analysis, settings, message):
+    errors = errors_of({"part2": {"analyses": {analysis: settings}}})
+    assert message in errors, errors
 
 
 def test_values_are_converted_to_the_type_of_their_default():
