@@ -3,6 +3,7 @@
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -154,6 +155,19 @@ def test_fold_builds_tables_with_flattened_hyperparameters(products):
     assert len(figs) == 4  # (delay 0, 2) x (full, small), the amp-2 figure of each
     assert conn.execute("SELECT json_extract(hps, '$.train.learning_rate') FROM models LIMIT 1").fetchone() == (0.01,)
     conn.close()
+
+
+def test_every_workflow_rule_declares_its_threads():
+    """Snakemake's core accounting (and the profiles' set-threads) need every rule's threads,
+    the local catalogue rule `part_all` included."""
+    rules_dir = Path(__file__).resolve().parents[1] / "workflow" / "rules"
+    found = {}
+    for smk in sorted(rules_dir.glob("*.smk")):
+        blocks = re.split(r"^rule (\w+):\s*$", smk.read_text(), flags=re.M)
+        for name, body in zip(blocks[1::2], blocks[2::2]):
+            found[name] = re.search(r"^    threads: *\d+\s*$", body, flags=re.M) is not None
+    assert "part_all" in found and len(found) > 3
+    assert [name for name, ok in found.items() if not ok] == []
 
 
 def test_fold_is_a_pure_function_of_the_sidecars(products):
