@@ -36,10 +36,13 @@ STUDY = {
 }
 
 
-def model_record(mid, hps, path, part="part1"):
-    return {"kind": "model", "id": mid, "part": part, "hps": hps, **provenance(), "path": str(path),
-            "replicates": {"best_iteration": [10, 20], "included": [True, False],
-                           "excluded_reason": [None, "loss > best + 2 std"]}}
+def model_record(mid, hps, path, part="part1", history_path=None):
+    record = {"kind": "model", "id": mid, "part": part, "hps": hps, **provenance(), "path": str(path),
+              "replicates": {"best_iteration": [10, 20], "included": [True, False],
+                             "excluded_reason": [None, "loss > best + 2 std"]}}
+    if history_path is not None:
+        record["history_path"] = str(history_path)
+    return record
 
 
 def make_products(root: Path, study, figures=True):
@@ -51,8 +54,10 @@ def make_products(root: Path, study, figures=True):
             model = results / part / "models" / f"{mid}.eqx"
             model.parent.mkdir(parents=True, exist_ok=True)
             model.write_bytes(b"weights")
-            (model.parent / f"{mid}_history.npz").write_bytes(b"history")
-            write_sidecar(model.with_suffix(".json"), model_record(mid, hps, model.relative_to(root), part))
+            history = model.parent / f"{mid}_history.npz"
+            history.write_bytes(b"history")
+            write_sidecar(model.with_suffix(".json"), model_record(mid, hps, model.relative_to(root), part,
+                                                                   history.relative_to(root)))
         for analysis in study.analyses(part):
             for e in study.evaluations(part, analysis):
                 path = results / part / "evals" / f"{e.eval_id}.parquet"
@@ -155,6 +160,19 @@ def test_fold_builds_tables_with_flattened_hyperparameters(products):
     assert len(figs) == 4  # (delay 0, 2) x (full, small), the amp-2 figure of each
     assert conn.execute("SELECT json_extract(hps, '$.train.learning_rate') FROM models LIMIT 1").fetchone() == (0.01,)
     conn.close()
+
+
+def test_models_table_keeps_the_history_path(products, tmp_path):
+    study, results = products
+    fold_sidecars(results)
+    rows = read_table(open_catalog(results), "models")
+    assert {r["id"]: r["history_path"] for r in rows} == {
+        mid: f"results/part1/models/{mid}_history.npz" for mid in study.models("part1")}
+    # a sidecar without one (older models) folds to a null
+    write_sidecar(tmp_path / "other" / "m1.json", model_record("m1", {"pert": {"std": 1.0}}, "m1.eqx"))
+    fold_sidecars(tmp_path / "other")
+    (row,) = read_table(open_catalog(tmp_path / "other"), "models")
+    assert "history_path" in row and row["history_path"] is None
 
 
 def test_every_workflow_rule_declares_its_threads():
