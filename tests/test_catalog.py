@@ -3,6 +3,7 @@
 import json
 import multiprocessing
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -35,10 +36,13 @@ STUDY = {
 }
 
 
-def model_record(mid, hps, path, part="part1"):
-    return {"kind": "model", "id": mid, "part": part, "hps": hps, **provenance(), "path": str(path),
-            "replicates": {"best_iteration": [10, 20], "included": [True, False],
-                           "excluded_reason": [None, "loss > best + 2 std"]}}
+def model_record(mid, hps, path, part="part1", history_path=None):
+    record = {"kind": "model", "id": mid, "part": part, "hps": hps, **provenance(), "path": str(path),
+              "replicates": {"best_iteration": [10, 20], "included": [True, False],
+                             "excluded_reason": [None, "loss > best + 2 std"]}}
+    if history_path is not None:
+        record["history_path"] = str(history_path)
+    return record
 
 
 def make_products(root: Path, study, figures=True):
@@ -50,8 +54,10 @@ def make_products(root: Path, study, figures=True):
             model = results / part / "models" / f"{mid}.eqx"
             model.parent.mkdir(parents=True, exist_ok=True)
             model.write_bytes(b"weights")
-            (model.parent / f"{mid}_history.npz").write_bytes(b"history")
-            write_sidecar(model.with_suffix(".json"), model_record(mid, hps, model.relative_to(root), part))
+            history = model.parent / f"{mid}_history.npz"
+            history.write_bytes(b"history")
+            write_sidecar(model.with_suffix(".json"), model_record(mid, hps, model.relative_to(root), part,
+                                                                   history.relative_to(root)))
         for analysis in study.analyses(part):
             for e in study.evaluations(part, analysis):
                 path = results / part / "evals" / f"{e.eval_id}.parquet"
@@ -154,6 +160,32 @@ def test_fold_builds_tables_with_flattened_hyperparameters(products):
     assert len(figs) == 4  # (delay 0, 2) x (full, small), the amp-2 figure of each
     assert conn.execute("SELECT json_extract(hps, '$.train.learning_rate') FROM models LIMIT 1").fetchone() == (0.01,)
     conn.close()
+
+
+def test_models_table_keeps_the_history_path(products, tmp_path):
+    study, results = products
+    fold_sidecars(results)
+    rows = read_table(open_catalog(results), "models")
+    assert {r["id"]: r["history_path"] for r in rows} == {
+        mid: f"results/part1/models/{mid}_history.npz" for mid in study.models("part1")}
+    # a sidecar without one (older models) folds to a null
+    write_sidecar(tmp_path / "other" / "m1.json", model_record("m1", {"pert": {"std": 1.0}}, "m1.eqx"))
+    fold_sidecars(tmp_path / "other")
+    (row,) = read_table(open_catalog(tmp_path / "other"), "models")
+    assert "history_path" in row and row["history_path"] is None
+
+
+def test_every_workflow_rule_declares_its_threads():
+    """Snakemake's core accounting (and the profiles' set-threads) need every rule's threads,
+    the local catalogue rule `part_all` included."""
+    rules_dir = Path(__file__).resolve().parents[1] / "workflow" / "rules"
+    found = {}
+    for smk in sorted(rules_dir.glob("*.smk")):
+        blocks = re.split(r"^rule (\w+):\s*$", smk.read_text(), flags=re.M)
+        for name, body in zip(blocks[1::2], blocks[2::2]):
+            found[name] = re.search(r"^    threads: *\d+\s*$", body, flags=re.M) is not None
+    assert "part_all" in found and len(found) > 3
+    assert [name for name, ok in found.items() if not ok] == []
 
 
 def test_fold_is_a_pure_function_of_the_sidecars(products):
@@ -314,5 +346,18 @@ def test_clean_finds_figures_of_deleted_models_and_stale_records(products):
     assert all(mid in o.reason for o in orphans if o.kind != "model")
     assert stale == []
     (results / "part1" / "models" / f"{mid}.json").unlink()
-    _, stale = find_orphans([study], results)
+    orphans_without_sidecar, stale = find_orphans([study], results)
     assert stale == [f"models {mid}"]
+    # A model with no file left at all: its evaluations and figures are still orphans.
+    for f in (results / "part1" / "models").glob(f"{mid}*"):
+        f.unlink()
+    orphans_all_gone, stale = find_orphans([study], results)
+    assert stale == [f"models {mid}"]
+    dependants = {(o.kind, o.id, o.reason) for o in orphans if o.kind != "model"}
+    assert len(dependants) > 0
+    for found in (orphans_without_sidecar, orphans_all_gone):
+        assert not [o for o in found if o.kind == "model"]
+        assert {(o.kind, o.id, o.reason) for o in found} == dependants
+    assert all(f.exists() for o in orphans_all_gone for f in o.files)
+    remove_orphans(orphans_all_gone, results)
+    assert find_orphans([study], results) == ([], [])

@@ -147,6 +147,32 @@ def test_clean_lists_and_removes_only_with_yes(workdir, capsys):
     assert out.strip() == "nothing to clean"
 
 
+def test_clean_yes_needs_an_explicit_configfile(workdir, capsys):
+    """Removing against the default config would delete every other config's products (a demo's)."""
+    demo = {"part1": {**STUDY["part1"], "train": {"model.feedback_delay_steps": 2,
+                                                  "cases": STUDY["part1"]["train"]["cases"]}}}
+    (workdir / "config" / "demo.yaml").write_text(yaml.safe_dump(demo))
+    (workdir / "config" / "config.yaml").write_text(yaml.safe_dump(
+        {"part1": {**STUDY["part1"], "train": {"model.feedback_delay_steps": 0,
+                                               "cases": STUDY["part1"]["train"]["cases"]}}}))
+    before = sorted(p for p in (workdir / "results").rglob("*") if p.is_file())
+    status, out, err = run(capsys, "clean", "--yes")
+    assert status == 1 and out == ""
+    assert "clean --yes needs --configfile" in err and "config/config.yaml" in err
+    assert "deleted" in err
+    assert sorted(p for p in (workdir / "results").rglob("*") if p.is_file()) == before
+    # listing without --configfile still uses the default config
+    status, out, err = run(capsys, "clean")
+    assert status == 0 and out.count("not produced by the config") == 4 + 8
+    assert sorted(p for p in (workdir / "results").rglob("*") if p.is_file()) == before
+    status, out, err = run(capsys, "clean", "--configfile", "config/demo.yaml", "--configfile",
+                           "config/config.yaml", "--yes")
+    assert status == 0 and out.strip() == "nothing to clean"
+    with pytest.raises(SystemExit):
+        main(["clean", "--help"])
+    assert "--yes needs --configfile" in " ".join(capsys.readouterr().out.split())
+
+
 def test_parser_has_every_subcommand():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")

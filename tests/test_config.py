@@ -18,6 +18,7 @@ from motorlab.config import (
     parse_yaml,
     train_defaults,
 )
+from motorlab.config._load import flatten, preset_names, train_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,8 +153,13 @@ def test_structure_errors(config, message):
     ({"pert": {"type": "x"}}, "part1.analyses.plant_perts.pert.type: got 'x'; expected one of 'curl', "
                               "'constant' or null"),
     ({"pert.amp.curl": [0, "a"]}, "part1.analyses.plant_perts.pert.amp.curl[1]: got 'a' (str); expected a number"),
-    ({"pert.amp.curl": 2.0}, "part1.analyses.plant_perts.pert.amp.curl: got 2.0 (float); expected a list of numbers"),
-    ({"sisu": "high"}, "part1.analyses.plant_perts.sisu: got 'high' (str); expected a list of numbers"),
+    ({"pert.amp.curl": 2.0}, "part1.analyses.plant_perts.pert.amp.curl: got 2.0 (float); expected a non-empty "
+                             "list of numbers"),
+    ({"sisu": "high"}, "part1.analyses.plant_perts.sisu: got 'high' (str); expected a non-empty list of numbers"),
+    ({"pert.amp.curl": []}, "part1.analyses.plant_perts.pert.amp.curl: got [] (empty list); "
+                            "expected a non-empty list of numbers"),
+    ({"pert": {"amp": {"constant": []}}}, "part1.analyses.plant_perts.pert.amp.constant: got [] (empty list); "
+                                          "expected a non-empty list of numbers"),
     ({"model.feedback_noise_std": -1}, "part1.analyses.plant_perts.model.feedback_noise_std: got -1.0; "
                                        "expected a number >= 0 or null"),
     ({"compare": "pert.sdt"}, "part1.analyses.plant_perts.compare: got 'pert.sdt'; expected a training key "
@@ -168,6 +174,68 @@ def test_structure_errors(config, message):
 def test_each_bad_analysis_value_has_a_clear_message(settings, message):
     errors = errors_of({"part1": {"analyses": {"plant_perts": settings}}})
     assert any(e.startswith(message) for e in errors), errors
+
+
+@pytest.mark.parametrize("analysis, settings, message", [
+    ("plant_perts", {"sisu": []}, "part2.analyses.plant_perts.sisu: got [] (empty list); "
+                                  "expected a non-empty list of numbers"),
+    ("fixed_points", {"sisu": []}, "part2.analyses.fixed_points.sisu: got [] (empty list); "
+                                   "expected a non-empty list of numbers"),
+])
+def test_empty_evaluation_lists_are_rejected_in_part2(analysis, settings, message):
+    errors = errors_of({"part2": {"analyses": {analysis: settings}}})
+    assert message in errors, errors
+
+
+# --- presets -----------------------------------------------------------------------------------
+
+def test_physical_units_preset_sets_dt_and_damping_and_enters_the_identity():
+    study = load_study({"part1": {"train": {"preset": "physical_units"}}})
+    ((mid, hps),) = study.models("part1").items()
+    assert hps["plant"]["dt"] == 0.01 and hps["plant"]["damping"] == 10.0
+    assert "preset" not in hps  # only the values it sets are hyperparameters
+    assert hps["plant"]["mass"] == train_defaults()["plant"]["mass"]  # the rest stays default
+    explicit = load_study({"part1": {"train": {"plant.dt": 0.01, "plant.damping": 10}}})
+    assert list(explicit.models("part1")) == [mid]
+    default = load_study({"part1": {"train": {}}})
+    (default_hps,) = default.models("part1").values()
+    assert (default_hps["plant"]["dt"], default_hps["plant"]["damping"]) == (0.05, 0.05)
+    assert list(default.models("part1")) != [mid]
+
+
+def test_a_config_value_overrides_its_preset():
+    study = load_study({"part2": {"train": {"preset": "physical_units", "plant": {"damping": 2.5}}}})
+    (hps,) = study.models("part2").values()
+    assert hps["plant"]["dt"] == 0.01 and hps["plant"]["damping"] == 2.5 and hps["part"] == 2
+
+
+def test_presets_spread_like_any_value():
+    study = load_study({"part1": {"train": {"cases": [{"preset": "physical_units", "pert.std": [0, 1]},
+                                                      {"preset": None, "pert.std": 0}]}}})
+    plants = [(h["plant"]["dt"], h["plant"]["damping"], h["pert"]["std"]) for h in study.models("part1").values()]
+    assert plants == [(0.01, 10.0, 0.0), (0.01, 10.0, 1.0), (0.05, 0.05, 0.0)]
+
+
+@pytest.mark.parametrize("preset, message", [
+    ("physical", "part1.train.preset: got 'physical'; expected one of 'physical_units' or null"),
+    (3, "part1.train.preset: got 3; expected one of 'physical_units' or null"),
+])
+def test_an_unknown_preset_lists_the_available_ones(preset, message):
+    errors = errors_of({"part1": {"train": {"preset": preset, "pert.std": [0, 1]}}})
+    assert len(errors) == 1 and errors[0].startswith(message), errors
+    if preset == "physical":
+        assert errors[0].endswith("(did you mean 'physical_units'?)")
+    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'physical_units'"):
+        train_preset("nope")
+
+
+def test_every_packaged_preset_is_a_valid_partial_training_tree():
+    assert "physical_units" in preset_names()
+    keys = set(flatten(train_defaults()))
+    for name in preset_names():
+        tree = train_preset(name)
+        assert tree and set(flatten(tree)) <= keys, name
+        load_study({"part1": {"train": {"preset": name}}, "part2": {"train": {"preset": name}}})
 
 
 def test_values_are_converted_to_the_type_of_their_default():

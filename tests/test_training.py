@@ -10,6 +10,7 @@ import pytest
 import motorlab._training as training
 from motorlab import TrainingDiverged, make_ensemble, make_keys, replicate, save_iterations, train_ensemble
 from motorlab._selection import included_by, select_replicates, stack_best
+from motorlab._setup import map_replicates
 from motorlab.config._load import train_defaults
 
 N_REP, N_BATCHES = 3, 30
@@ -148,6 +149,61 @@ def test_diverging_replicates_are_excluded_with_their_reason(diverged_result):
     assert diverged_result.n_traces == 1
 
 
+@pytest.fixture(scope="module")
+def grad_diverged_result():
+    """Replicate 1's gradient is NaN at iteration 0 while every loss stays finite.
+
+    The loss gets `0 · sqrt(w²)` added, w = readout.weight[0, 0]: its value is 0 for every
+    replicate, and its gradient is 0 where w ≠ 0 but 0/0 = NaN where w = 0 (replicate 1 only).
+    """
+    hps = tiny_hps()
+    init = initial_ensemble(hps)
+    init = eqx.tree_at(lambda e: e.readout.weight, init, init.readout.weight.at[1, 0, 0].set(0.0))
+    assert np.all(np.asarray(init.readout.weight)[[0, 2], 0, 0] != 0)
+    make_loss = training.make_replicate_loss
+
+    def make_kinked_loss(hps):
+        loss = make_loss(hps)
+
+        def kinked(model, key):
+            total, terms = loss(model, key)
+            return total + 0.0 * jnp.sqrt(model.readout.weight[0, 0] ** 2), terms
+
+        return kinked
+
+    # At the start every replicate's loss is finite; only replicate 1's gradient is not.
+    grad_fn = eqx.filter_value_and_grad(make_kinked_loss(hps), has_aux=True)
+    with jax.numpy_dtype_promotion("standard"):
+        (values, _), grads = eqx.filter_jit(lambda e, k: map_replicates(grad_fn, e, k))(
+            init, jax.random.split(jax.random.PRNGKey(0), N_REP))
+    assert np.all(np.isfinite(np.asarray(values)))
+    assert not np.isfinite(np.asarray(grads.readout.weight[1])).all()
+    assert np.isfinite(np.asarray(grads.readout.weight)[[0, 2]]).all()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(training, "make_replicate_loss",
+                   lambda hps: eqx.debug.assert_max_traces(make_kinked_loss(hps), max_traces=1))
+        return train_ensemble(hps, init_ensemble=init, progress=False)
+
+
+def test_non_finite_gradient_with_finite_loss_excludes_the_replicate(grad_diverged_result):
+    info = grad_diverged_result.info
+    assert info["diverged_at"] == [None, 0, None]
+    assert info["included"][1] is False
+    assert info["excluded_reason"][1] == "diverged: non-finite gradient at iteration 0 (loss finite)"
+    assert info["best_total_loss"][1] is None
+    total = grad_diverged_result.history["total"]
+    assert not np.any(np.isfinite(total[:, 1])), "a stopped replicate's losses are dropped"
+    assert np.all(np.isfinite(total[:, [0, 2]]))
+    # the frozen replicate keeps its initial parameters
+    np.testing.assert_array_equal(np.asarray(grad_diverged_result.snapshots[-1].readout.weight)[1, 0, 0], 0.0)
+    assert grad_diverged_result.n_traces == 1
+
+
+def test_non_finite_loss_reason_names_the_loss(diverged_result):
+    for r in (1, 2):
+        assert diverged_result.info["excluded_reason"][r] == "diverged: non-finite loss at iteration 0"
+
+
 def test_replicates_are_independent(result, diverged_result):
     """Replicate 0 trains bit for bit the same whether its neighbours are healthy or NaN/inf."""
     np.testing.assert_array_equal(diverged_result.history["total"][:, 0], result.history["total"][:, 0])
@@ -163,7 +219,8 @@ def test_every_replicate_diverging_raises():
     hps = tiny_hps()
     init = initial_ensemble(hps)
     init = eqx.tree_at(lambda e: e.readout.weight, init, jnp.full_like(init.readout.weight, jnp.nan))
-    with pytest.raises(TrainingDiverged, match=r"every replicate diverged.*iterations \[0, 0, 0\].*learning_rate"):
+    with pytest.raises(TrainingDiverged, match=r"every replicate diverged.*iterations \[0, 0, 0\].*"
+                       r"replicate 2: non-finite loss at iteration 0.*learning_rate"):
         train_ensemble(hps, init_ensemble=init, progress=False)
 
 

@@ -10,7 +10,8 @@ locking cannot be trusted: jobs never touch the database.
 Tables (every table has the fixed columns listed; hyperparameters are also flattened into one
 column each, named by their key path joined with `__`, e.g. `pert__std`; list values are JSON):
 
-* `models`: id, part, path, sidecar, created, git_commit, versions, replicates, n_included, hps
+* `models`: id, part, path, history_path (its `_history.npz`, null if the sidecar has none),
+  sidecar, created, git_commit, versions, replicates, n_included, hps
 * `evaluations`: id, part, analysis, variant, path, paths (every file of the evaluation, e.g.
   its states and measures tables), sidecar, created, git_commit, versions, model_ids, hps
 * `figures`: id, part, analysis, figure, paths, sidecar, created, git_commit, versions, eval_ids,
@@ -42,8 +43,8 @@ _REQUIRED = {
     "figure": _COMMON + ("paths", "eval_ids", "model_ids", "figure", "params"),
 }
 _FIXED = {
-    "models": ("id", "part", "path", "sidecar", "created", "git_commit", "versions", "replicates",
-               "n_included", "hps"),
+    "models": ("id", "part", "path", "history_path", "sidecar", "created", "git_commit", "versions",
+               "replicates", "n_included", "hps"),
     "evaluations": ("id", "part", "analysis", "variant", "path", "paths", "sidecar", "created",
                     "git_commit", "versions", "model_ids", "hps"),
     "figures": ("id", "part", "analysis", "figure", "paths", "sidecar", "created", "git_commit",

@@ -4,7 +4,8 @@ Identities are content hashes, so changing a hyperparameter makes new products a
 old ones in place. `find_orphans` lists, from the sidecars:
 
 * models whose id the study no longer produces, and models whose file is gone;
-* evaluations the study no longer produces, or whose model is orphaned or gone;
+* evaluations the study no longer produces, or whose model is orphaned or gone (a model is gone
+  when its file is missing, or when it has no sidecar at all, e.g. all its files were deleted);
 * figures whose evaluations the study no longer produces, or whose models are orphaned or gone;
 * catalogue records that no sidecar backs any more (the catalogue is refolded after removal).
 
@@ -75,6 +76,9 @@ def find_orphans(studies: Iterable[Study], results_dir: str | Path) -> tuple[lis
             continue
         gone_models.add(r["id"])
         orphans.append(Orphan("model", r["id"], reason, _files(r, results_dir, r["id"])))
+    known_models = {r["id"] for r in records["model"]}
+    gone_models |= {m for kind in ("evaluation", "figure") for r in records[kind]
+                    for m in r["model_ids"] if m not in known_models}
     gone_evals: set[str] = set()
     for r in records["evaluation"]:
         dead = sorted(set(r["model_ids"]) & gone_models)

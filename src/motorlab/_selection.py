@@ -63,7 +63,8 @@ def included_by(values: np.ndarray, n_std: float) -> np.ndarray:
 
 
 def select_replicates(hps: Hps, total: np.ndarray, saved: list[int], snapshots: list,
-                      final_ensemble: GRUController, diverged_at: list[int | None]):
+                      final_ensemble: GRUController, diverged_at: list[int | None],
+                      diverged_reason: list[str | None] | None = None):
     """Pick each replicate's best saved iteration, then rate and exclude replicates.
 
     Arguments:
@@ -72,7 +73,10 @@ def select_replicates(hps: Hps, total: np.ndarray, saved: list[int], snapshots: 
         saved: saved iterations, aligned with `snapshots`.
         snapshots: parameters at the saved iterations.
         final_ensemble: the ensemble after training (gives the non-array structure).
-        diverged_at: first non-finite iteration per replicate, or None.
+        diverged_at: per replicate, the iteration at which it stopped (non-finite loss or
+            gradient), or None; a replicate that stopped is excluded.
+        diverged_reason: per replicate, why it stopped (e.g. "non-finite gradient at iteration
+            12 (loss finite)"), or None; default: a generic reason naming the iteration.
 
     Returns:
         `(best_ensemble, info)` where `info` is JSON-serialisable.
@@ -90,7 +94,9 @@ def select_replicates(hps: Hps, total: np.ndarray, saved: list[int], snapshots: 
     reasons = []
     for r in range(total.shape[1]):
         if not alive[r]:
-            reasons.append(f"diverged: non-finite loss or gradient at iteration {diverged_at[r]}")
+            why = (diverged_reason[r] if diverged_reason is not None and diverged_reason[r]
+                   else f"non-finite loss or gradient at iteration {diverged_at[r]}")
+            reasons.append(f"diverged: {why}")
         elif not included[REPLICATE_CRITERION][r]:
             reasons.append(f"{REPLICATE_CRITERION} {values[REPLICATE_CRITERION][r]:.4g} exceeds best + "
                            f"{n_std:g} std")

@@ -26,7 +26,7 @@ from ._tasks import random_reaches
 
 
 class TrainingDiverged(RuntimeError):
-    """Every replicate's loss became NaN or infinite; no model is saved."""
+    """Every replicate diverged (non-finite loss or gradient); no model is saved."""
 
 
 def save_iterations(n_batches: int) -> list[int]:
@@ -116,6 +116,9 @@ def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainS
     """Build the jitted step `(ensemble, opt_state, alive, key, iteration) -> (...)`.
 
     `iteration` must always be an int32 array (never a Python int) so the step compiles once.
+    A replicate stays alive while its loss and every gradient are finite; the step that finds
+    either non-finite leaves its parameters and optimiser state as they were, and so does every
+    later step (the returned `alive` is False from then on).
     """
     loss = make_replicate_loss(hps)
     grad_fn = eqx.filter_value_and_grad(loss, has_aux=True)
@@ -174,7 +177,7 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
         A `TrainResult`.
 
     Raises:
-        TrainingDiverged: if every replicate's loss became non-finite.
+        TrainingDiverged: if every replicate's loss or gradient became non-finite.
     """
     t = hps["train"]
     n_batches = int(t["n_batches"])
@@ -186,7 +189,7 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
     step = make_train_step(hps, optimizer)
     alive = jnp.ones(n_rep, dtype=bool)
     to_save = set(save_iterations(n_batches))
-    snapshots, saved, totals, term_hist = [], [], [], []
+    snapshots, saved, totals, term_hist, alive_hist = [], [], [], [], []
 
     from ._progress import TrainingProgress
     with TrainingProgress(n_batches, enabled=progress) as bar:
@@ -198,6 +201,7 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
                 ensemble, opt_state, alive, key_train, jnp.asarray(it, dtype=jnp.int32))
             totals.append(total)
             term_hist.append(terms)
+            alive_hist.append(alive)
             if it % 25 == 0 or it == n_batches - 1:
                 alive_np = np.asarray(alive)
                 bar.update(it + 1, np.asarray(total), alive_np)
@@ -210,24 +214,45 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
     n_done = history["total"].shape[0]
     if n_done < n_batches:  # stopped early because everything diverged: pad with NaN
         history = {k: np.concatenate([v, np.full((n_batches - n_done, n_rep), np.nan)]) for k, v in history.items()}
-    diverged_at = _first_nonfinite(history["total"])
+    diverged_at, diverged_reason = _divergence(np.asarray(jnp.stack(alive_hist)), history["total"])
     for r, d in enumerate(diverged_at):  # a stopped replicate's later losses mean nothing
         if d is not None:
             for v in history.values():
                 v[d:, r] = np.nan
     if all(d is not None for d in diverged_at):
         raise TrainingDiverged(
-            f"every replicate diverged (non-finite loss at iterations {diverged_at}); no model saved. "
+            f"every replicate diverged at iterations {diverged_at} "
+            f"({'; '.join(f'replicate {r}: {why}' for r, why in enumerate(diverged_reason))}); no model saved. "
             f"Try a smaller train.learning_rate (now {t['learning_rate']}) or a smaller pert.std "
             f"(now {hps['pert']['std']}).")
-    best, info = select_replicates(hps, history["total"], saved, snapshots, ensemble, diverged_at)
+    best, info = select_replicates(hps, history["total"], saved, snapshots, ensemble, diverged_at,
+                                   diverged_reason)
     return TrainResult(ensemble=best, history=history, saved_iterations=saved, info=info,
                        n_traces=step.n_traces, snapshots=snapshots)
 
 
-def _first_nonfinite(total: np.ndarray) -> list[int | None]:
-    out = []
-    for r in range(total.shape[1]):
-        bad = np.flatnonzero(~np.isfinite(total[:, r]))
-        out.append(int(bad[0]) if bad.size else None)
-    return out
+def _divergence(alive: np.ndarray, total: np.ndarray) -> tuple[list[int | None], list[str | None]]:
+    """When and why each replicate stopped.
+
+    Arguments:
+        alive: (n_done, R) whether each replicate was still alive after each iteration's step.
+        total: (n_done or more, R) total loss at each iteration, before any NaN padding is applied
+            to stopped replicates.
+
+    Returns:
+        `(diverged_at, reasons)`: per replicate the iteration whose step found a non-finite loss
+        or gradient (None if it never stopped) and `"non-finite loss at iteration N"` or
+        `"non-finite gradient at iteration N (loss finite)"` (None if it never stopped).
+    """
+    at, reasons = [], []
+    for r in range(alive.shape[1]):
+        dead = np.flatnonzero(~alive[:, r])
+        if not dead.size:
+            at.append(None)
+            reasons.append(None)
+            continue
+        d = int(dead[0])
+        at.append(d)
+        reasons.append(f"non-finite loss at iteration {d}" if not np.isfinite(total[d, r])
+                       else f"non-finite gradient at iteration {d} (loss finite)")
+    return at, reasons

@@ -130,7 +130,7 @@ def _run_query(args: argparse.Namespace) -> int:
         columns = [c for c in frame.columns if c not in ("hps", "params")]
     else:
         rest = [c for c in frame.columns if c not in _SHOWN[args.table] and c not in
-                ("hps", "params", "created", "git_commit", "sidecar", "model_ids", "eval_ids")]
+                ("hps", "params", "created", "git_commit", "sidecar", "history_path", "model_ids", "eval_ids")]
         columns = _SHOWN[args.table] + _varying(frame, rest)
     missing = [c for c in columns if c not in frame.columns]
     if missing and not frame.empty:
@@ -214,10 +214,18 @@ def add_catalog(sub: argparse._SubParsersAction) -> None:
 
 # --- clean -----------------------------------------------------------------------------------
 
+DEFAULT_CONFIG = "config/config.yaml"  # what `clean` lists against when no --configfile is given
+
 def _run_clean(args: argparse.Namespace) -> int:
     from ._clean import find_orphans, remove_orphans
 
-    studies = [load_study(c) for c in (args.configfile or ["config/config.yaml"])]
+    if args.yes and not args.configfile:
+        raise ValueError(
+            "clean --yes needs --configfile naming every study config whose products to keep "
+            "(e.g. --configfile config/demo.yaml): without it, config/config.yaml alone would be "
+            "kept and the products of any other config sharing the results directory (such as "
+            "those of `make demo`) would be deleted")
+    studies = [load_study(c) for c in (args.configfile or [DEFAULT_CONFIG])]
     orphans, stale = find_orphans(studies, args.results)
     for o in orphans:
         print(f"{o.kind} {o.id}: {o.reason}")
@@ -239,14 +247,17 @@ def _run_clean(args: argparse.Namespace) -> int:
 
 
 def add_clean(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("clean", help="list (and with --yes remove) orphaned products",
-                       description="List products that the config no longer produces, products of "
+    p = sub.add_parser("clean", help="list (and with --yes --configfile CONFIG remove) orphaned products",
+                       description="List products that the config(s) no longer produce, products of "
                                    "deleted models, and catalogue records without a sidecar. Nothing is "
-                                   "removed without --yes.")
+                                   "removed without --yes, and --yes needs --configfile naming every "
+                                   "config whose products to keep.")
     p.add_argument("--configfile", action="append", metavar="CONFIG",
-                   help="study config(s) whose products are kept (default: config/config.yaml); repeatable")
+                   help=f"study config(s) whose products are kept; repeatable. Required with --yes; "
+                        f"when only listing, the default is {DEFAULT_CONFIG}")
     p.add_argument("--results", default="results", help="results directory (default: results)")
-    p.add_argument("--yes", action="store_true", help="delete the listed files and refold the catalogue")
+    p.add_argument("--yes", action="store_true",
+                   help="delete the listed files and refold the catalogue (needs --configfile)")
     p.set_defaults(func=_run_clean)
 
 

@@ -6,6 +6,7 @@ rule part_all:
     output:
         "results/{part}/all",
     localrule: True
+    threads: 1
     log:
         "logs/{part}/all.log",
     conda:

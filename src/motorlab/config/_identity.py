@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 STAGE_VERSIONS: dict[str, int] = {
-    "train": 1,
+    "train": 2,
     "evaluate": 1,
     "measures": 1,
     "figures": 2,

@@ -171,12 +171,34 @@ def _join(path: str, key: str) -> str:
 
 @functools.cache
 def _packaged(name: str) -> Any:
-    return parse_yaml(resources.files("motorlab").joinpath("defaults", name).read_text(), name=name)
+    return parse_yaml(resources.files("motorlab").joinpath("defaults", *name.split("/")).read_text(), name=name)
 
 
 def train_defaults() -> dict[str, Any]:
     """A fresh copy of the packaged training defaults (`motorlab/defaults/train.yaml`)."""
     return copy.deepcopy(_packaged("train.yaml"))
+
+
+PRESET_KEY = "preset"  # the key of a part's `train:` block that selects a packaged preset
+
+
+def preset_names() -> list[str]:
+    """The packaged training presets (`motorlab/defaults/presets/<name>.yaml`), sorted."""
+    folder = resources.files("motorlab").joinpath("defaults", "presets")
+    return sorted(p.name[:-len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def train_preset(name: str) -> dict[str, Any]:
+    """A fresh copy of the packaged training preset `name`: a partial training tree that is
+    deep-merged over the training defaults, below a config's own values.
+
+    Raises:
+        ConfigError: if there is no such preset; the message lists the available ones.
+    """
+    names = preset_names()
+    if name not in names:
+        raise ConfigError([f"{PRESET_KEY}: got {name!r}; expected one of {', '.join(map(repr, names))}"])
+    return copy.deepcopy(_packaged(f"presets/{name}.yaml"))
 
 
 def analysis_defaults() -> dict[str, Any]:

@@ -37,6 +37,7 @@ class Leaf:
     nullable: bool = False
     element: "Leaf | None" = None
     length: int | None = None
+    nonempty: bool = False
 
     def describe(self) -> str:
         if self.choices:
@@ -44,7 +45,7 @@ class Leaf:
         elif self.type is list:
             inner = self.element.describe() if self.element else "values"
             size = f"{self.length} " if self.length else ""
-            text = f"a list of {size}{_plural(inner)}"
+            text = f"a {'non-empty ' if self.nonempty else ''}list of {size}{_plural(inner)}"
         else:
             text = {float: "a number", int: "an integer", str: "a string", bool: "true or false"}[self.type]
             bounds = [f">= {_num(self.ge)}" if self.ge is not None else "",
@@ -67,7 +68,7 @@ def _num(x: float) -> str:
 
 _FLOAT_GE0 = Leaf(float, ge=0)
 _INT_GE1 = Leaf(int, ge=1)
-_FLOATS = Leaf(list, element=Leaf(float))
+_FLOATS = Leaf(list, element=Leaf(float), nonempty=True)  # evaluation values: [] would evaluate nothing
 
 _TRAIN_RULES: dict[str, Leaf] = {
     "part": Leaf(int, choices=(1, 2)),
@@ -157,6 +158,9 @@ def check_leaf(value: Any, leaf: Leaf, path: str, errors: list[str]) -> Any:
         if not isinstance(value, (list, tuple)):
             errors.append(bad)
             return value
+        if leaf.nonempty and not value:
+            errors.append(f"{path}: got {list(value)!r} (empty list); expected {leaf.describe()}")
+            return list(value)
         if leaf.length is not None and len(value) != leaf.length:
             errors.append(f"{path}: got {list(value)!r} ({len(value)} items); expected {leaf.describe()}")
             return list(value)

@@ -2,11 +2,14 @@
 
 A study config has one entry per part (`part1`, `part2`), each with a `train:` spread (merged over
 `defaults/train.yaml`, with `part` set to the part's number) and `analyses:` (each merged over its
-subtree of `defaults/analyses.yaml`). `load_study` resolves and validates all of it at once; the
+subtree of `defaults/analyses.yaml`). A `preset: <name>` in the spread merges the packaged preset
+`defaults/presets/<name>.yaml` over the defaults first, so the config's own values still win; the
+preset's name is not a hyperparameter (only the values it sets enter the model's identity). `load_study` resolves and validates all of it at once; the
 workflow calls it while building its job graph, so it does no I/O beyond reading the config.
 """
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -14,7 +17,17 @@ from typing import Any
 
 from ._errors import ConfigError
 from ._identity import STAGE_VERSIONS, canonical_json, identity, model_id
-from ._load import analysis_defaults, deep_merge, expand_dotted, flatten, load_yaml, train_defaults
+from ._load import (
+    PRESET_KEY,
+    analysis_defaults,
+    deep_merge,
+    expand_dotted,
+    flatten,
+    load_yaml,
+    preset_names,
+    train_defaults,
+    train_preset,
+)
 from ._match import model_filter_matches
 from ._schema import list_depths, relevant_hps, unknown_key, validate_analyses, validate_train
 from ._spreads import expand_spread
@@ -154,7 +167,10 @@ class Study:
         first_point: dict[str, int] = {}
         for i, point in enumerate(points):
             n_errors = len(errors)
-            hps = validate_train(deep_merge(base, point), defaults, f"{part}.train", errors)
+            preset = _preset_base(point.pop(PRESET_KEY, None), defaults, number, f"{part}.train", errors)
+            if len(errors) > n_errors:
+                continue
+            hps = validate_train(deep_merge(preset or base, point), defaults, f"{part}.train", errors)
             if len(errors) > n_errors:
                 continue
             if hps["part"] != number:
@@ -299,6 +315,22 @@ class Study:
 
 
 # --- evaluation plans: (settings, model hps) -> [(variant, evaluation hps)] ----------------------
+
+def _preset_base(name: Any, defaults: Mapping[str, Any], number: int, path: str,
+                 errors: list[str]) -> dict[str, Any] | None:
+    """The defaults with the packaged preset `name` merged over them and `part` set, or None when
+    no preset is selected (`name` is None) or it is unknown (then a message is added to `errors`)."""
+    if name is None:
+        return None
+    names = preset_names()
+    if not isinstance(name, str) or name not in names:
+        close = difflib.get_close_matches(str(name), names, n=1) if isinstance(name, str) else []
+        errors.append(f"{path}.{PRESET_KEY}: got {name!r}; expected one of {', '.join(map(repr, names))} "
+                      f"or null (the packaged presets in motorlab/defaults/presets)"
+                      + (f" (did you mean {close[0]!r}?)" if close else ""))
+        return None
+    return deep_merge(deep_merge(defaults, train_preset(name)), {"part": number})
+
 
 def _noise(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> dict[str, float]:
     override = settings.get("model") or {}
