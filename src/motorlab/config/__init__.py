@@ -13,7 +13,9 @@ from ._load import (
     expand_dotted as expand_dotted,
     load_yaml as load_yaml,
     parse_yaml as parse_yaml,
+    preset_names as preset_names,
     train_defaults as train_defaults,
+    train_preset as train_preset,
 )
 from ._match import model_filter_matches as model_filter_matches
 from ._spreads import expand_spread as expand_spread
