@@ -213,3 +213,18 @@ def test_solver_compiles_once_per_shape(monkeypatch, getkey):
         fps = find_fixed_points(cell, inputs, key=getkey(), n_box=12)
         assert np.all(fps.n_fixed >= 1)
     assert len(traces) == 1
+
+
+def test_stationary_point_when_steps_run_out_is_a_slow_point(getkey):
+    # the ghost past the saddle-node: found first, then restarted with one iteration only
+    cell = fold_cell(C_FOLD + 4e-4, jnp.float32)
+    near_ghost = (P_FOLD + np.linspace(-0.05, 0.05, 8)[:, None] * np.ones((1, H)))
+    fps = find_fixed_points(cell, np.zeros((1, 2), np.float32), near_ghost.astype(np.float32),
+                            key=getkey(), noise_scales=())
+    ghost = fps.points[0][fps.status[0] == SLOW_POINT][:1]
+    assert len(ghost) == 1
+    again = find_fixed_points(cell, np.zeros((1, 2), np.float32), ghost, key=getkey(),
+                              max_steps=1)
+    assert again.start_steps[0, 0] == 1  # ran out of steps, not stalled
+    assert again.start_status[0, 0] == SLOW_POINT
+    assert again.status[0, 0] == SLOW_POINT and again.n_fixed.tolist() == [0]

@@ -9,9 +9,11 @@ done. A start ends with one status:
 
 - `fixed_point`: ‖r‖∞ is at float round-off and the Newton step from the point is below
   `step_tol`, i.e. Newton has converged on a root.
-- `slow_point`: the iteration stalled at a local minimum of q above round-off (r is orthogonal to
-  the range of J − I); e.g. the "ghost" left just past a saddle-node.
-- `unconverged`: `max_steps` ran out, or the iteration stalled away from a stationary point of q.
+- `slow_point`: the iteration ended (stalled, or `max_steps` ran out) at a stationary point of
+  q above round-off (r is orthogonal to the range of J − I, ‖(J − I)ᵀ r‖ ≤ `slow` ‖J − I‖_F ‖r‖);
+  e.g. the "ghost" left just past a saddle-node.
+- `unconverged`: `max_steps` ran out, or the iteration stalled, away from a stationary point of
+  q.
 - `diverged`: the iterate ran into the boundary of the search box |h_i| <= `bound` and stayed
   there (iterates are clipped to the box; for a GRU the box is [−1, 1]^H, which holds every
   fixed point).
