@@ -49,6 +49,22 @@ def test_steady_grid_has_a_verified_primary_point_per_replicate_position_and_sis
     assert sidecar["counts"]["steady_with_fixed_point"] == 16 and sidecar["kind"] == "evaluation"
 
 
+def test_primary_steady_points_carry_their_linearisation(tables):
+    _, t, _ = tables
+    points = t["points"]
+    lin = ["trace", "logabsdet", "det_sign", "ct_trace", "ct_logabsdet", "sigma_min", "input_sv_max",
+           "sensitivity", "sensitivity_sisu", "sensitivity_fb_pos", "hessian_norm", "hessian_min_eig"]
+    prim, rest = points[points["primary"]], points[~points["primary"]]
+    assert prim[lin].notna().all().all() and rest[lin].isna().all().all()
+    # ct_trace = log|det J| / dt with the plant's dt
+    dt = train_defaults()["plant"]["dt"]
+    np.testing.assert_allclose(prim["ct_trace"], prim["logabsdet"] / dt, rtol=1e-5)
+    assert (prim["sigma_min"] > 0).all() and (prim["hessian_min_eig"] > 0).all()
+    assert (prim["sensitivity"] >= prim["sensitivity_sisu"] * (1 - 1e-5)).all()
+    assert not {"trace", "sensitivity_sisu"} & set(t["eigenvalues"].columns)
+    assert set(lin) <= set(t["reach"].columns)
+
+
 def test_eigenvalues_and_summary_tables(tables):
     _, t, _ = tables
     eigs = t["eigenvalues"]

@@ -63,7 +63,7 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
     points = steady_state_fixed_points(
         ensemble.cell, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
         key=jr.PRNGKey(int(e["seed"])), states=states, references=references,
-        stride=int(e["candidate_stride"]))
+        stride=int(e["candidate_stride"]), dt=float(hps["plant"]["dt"]))
     points.insert(1, "included", ev.included[points["replicate"].to_numpy()])
     n_pcs = int(e["n_pcs"])
     frames, readouts, pcas = [], [], []
@@ -164,7 +164,8 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     refs = np.stack([by_cond[:, :, :, -1], by_cond[:, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
     points = reach_fixed_points(ensemble.cell, np.asarray(trials.start), np.asarray(trials.goal), sisu,
                                 key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
-                                references=np.transpose(refs, (0, 2, 1, 3, 4)), stride=1)
+                                references=np.transpose(refs, (0, 2, 1, 3, 4)), stride=1,
+                                dt=float(hps["plant"]["dt"]))
     points = points.assign(included=ev.included[points["replicate"].to_numpy()],
                            direction=points["condition"].astype(np.int16))
     frames, pcas = [], []
@@ -205,6 +206,14 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
         evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}` with hps
             `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs, reach: {...}}`.
         points_path: steady-state points, one row per unique point (replicate × position × SISU).
+            The primary point of each condition carries its linearisation (`linearise`, dt =
+            the plant's dt; NaN on other rows): trace, logabsdet, det_sign of J = ∂F/∂h;
+            ct_trace (Σ Re μ) and ct_logabsdet (Σ log|μ|) of the continuous-time eigenvalues
+            μ = log(λ) / dt; sigma_min = σ_min(I − J); input_sv_max = largest singular value of
+            B = ∂F/∂u; sensitivity = ‖dh*/du‖₂ and sensitivity_<block> for the input blocks
+            target_pos, target_vel, fb_pos, fb_vel, sisu (largest singular value of those
+            columns of dh*/du = (I − J)⁻¹ B); hessian_norm and hessian_min_eig of the Hessian of
+            q. The reach table carries the same columns.
         eigenvalues_path: eigenvalues of every steady-state point, long form.
         summary_path: grid shift with SISU and its readout alignment (`kind` "grid_shift"),
             readout directions in each replicate's PC space (`kind` "readout", steady PCA) and
