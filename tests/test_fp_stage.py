@@ -25,7 +25,8 @@ def tables(tmp_path_factory):
                   "variant": "steady",
                   "hps": {"eval_n": 1, "seed": 0, "grid_n": 2, "sisu": [0.0, 1.0], "candidate_stride": 4,
                           "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5,
-                                                "trajectory_trials": 2, "pca_from_step": 8},
+                                                "trajectory_trials": 2, "pca_from_step": 8,
+                                                "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
                           "continuation": {"n_points": 5}}}
     paths = {k: tmp / f"{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach", "trajectories",
                                                  "continuation", "events")}
@@ -84,9 +85,27 @@ def test_reach_points_and_trajectories_agree_at_the_first_step(tables):
     assert traj["t"].min() == 1 and traj["found"].all()
     first = traj[traj["t"] == 1].iloc[0]
     init = reach[(reach["kind"] == "init_goal") & reach["primary"] & (reach["replicate"] == first["replicate"])
+                 & (reach["amp"] == first["amp"])
                  & (reach["direction"] == first["direction"]) & (reach["sisu"] == first["sisu"])]
     # the first step's input is the init-goal input, so both find the same point
     assert np.allclose(np.stack(init["h"].to_numpy())[0], first["h"], atol=1e-4)
+
+
+def test_reaches_are_evaluated_under_each_curl_amplitude(tables):
+    _, t, _ = tables
+    reach, traj = t["reach"], t["trajectories"]
+    assert sorted(reach["amp"].unique()) == [0.0, 2.0] and sorted(traj["amp"].unique()) == [0.0, 2.0]
+    keys = ["replicate", "direction", "sisu", "kind"]
+    prim = reach[reach["primary"]].set_index(keys + ["amp"]).sort_index()
+    assert prim.index.is_unique
+    # the goal-goal map does not depend on the field: the same point at both amplitudes
+    gg = reach[reach["primary"] & (reach["kind"] == "goal_goal")]
+    both = gg.pivot_table(index=keys, columns="amp", values="pc1")
+    np.testing.assert_allclose(both[0.0], both[2.0], atol=1e-4)
+    # the field changes the reach, hence the hidden states along it
+    per_amp = [traj[traj["amp"] == a].sort_values(["sisu", "trial", "t"]) for a in (0.0, 2.0)]
+    assert len(per_amp[0]) == len(per_amp[1])
+    assert not np.allclose(per_amp[0]["hidden_pc1"], per_amp[1]["hidden_pc1"], atol=1e-4)
 
 
 def test_sisu_continuation_tracks_the_origin_point_across_the_sweep(tables):
