@@ -5,6 +5,7 @@ import json
 import jax.random as jr
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from motorlab import make_ensemble, save_model_file
@@ -122,3 +123,44 @@ def test_sisu_continuation_tracks_the_origin_point_across_the_sweep(tables):
     assert min(dists) < 1e-4
     assert {"pc1", "sigma_min", "n_unstable", "spectral_radius", "included"} <= set(samples.columns)
     assert "continuation_folds" in sidecar["counts"]
+
+
+def _tagged(t, std):
+    """The stage's tables as the figure stage reads them: tagged with the compare column."""
+    return {k: v.assign(train_std=std) for k, v in t.items()}
+
+
+def test_fixed_point_figure_set_names_and_kinds(tables):
+    from motorlab.figures._fixed_points import fixed_point_figure_set
+
+    _, t, _ = tables
+    two = [_tagged(t, 0.0), _tagged(t, 1.5)]  # a group of two models differing in pert.std
+    cat = {k: pd.concat([m[k] for m in two], ignore_index=True) for k in t}
+    figs = fixed_point_figure_set(cat["points"], cat["eigenvalues"], cat["summary"], cat["reach"],
+                                  cat["trajectories"], cat["continuation"], cat["events"],
+                                  compare_key="pert.std", compare_col="train_std", dt=0.05)
+    per_value = ["eigenvalues_by_sisu", "eigenvalues_by_replicate", "eigenvalues_by_position",
+                 "trace_determinant", "trace_determinant_continuous",
+                 "eigenvalue_histograms_sisu_lowhigh", "fixed_point_grid_3d", "sisu_continuation"]
+    want = {"eigenvalue_histograms_compare_train"}
+    for std in ("0", "1.5"):
+        tag_ = f"train_std-{std}"
+        want |= {f"{k}__{tag_}" for k in per_value}
+        for amp in ("0", "2"):  # reach figures once per field amplitude
+            want |= {f"reach_fixed_points_3d__{tag_}__amp-{amp}",
+                     f"fixed_point_trajectories_by_sisu_3d__{tag_}__amp-{amp}"}
+            want |= {f"fixed_point_trajectories_3d__{tag_}__sisu-{s}__amp-{amp}" for s in ("0", "1")}
+    assert set(figs) == want
+    assert all(isinstance(f, go.Figure) for f in figs.values())
+    # one reach direction across SISUs: 3-D traces, one hidden trajectory per SISU, coloured by SISU
+    across = figs["fixed_point_trajectories_by_sisu_3d__train_std-0__amp-2"]
+    lines = [tr for tr in across.data if tr.type == "scatter3d" and tr.mode == "lines+markers"]
+    assert len(lines) == 2 and {tr.name for tr in lines} == {"0", "1"}
+    assert len({tr.line.color for tr in lines}) == 2
+    traj = t["trajectories"]
+    d = traj["direction"].min()
+    want_x = traj[(traj["amp"] == 2.0) & (traj["direction"] == d) & (traj["sisu"] == 1.0)].sort_values("t")
+    np.testing.assert_allclose([tr for tr in lines if tr.name == "1"][0].x, want_x["hidden_pc1"], rtol=1e-6)
+    assert figs["eigenvalues_by_sisu__train_std-0"].data[0].type == "scatter"
+    assert any(tr.type == "histogram" for tr in figs["eigenvalue_histograms_compare_train"].data)
+
