@@ -164,3 +164,30 @@ def test_fixed_point_figure_set_names_and_kinds(tables):
     assert figs["eigenvalues_by_sisu__train_std-0"].data[0].type == "scatter"
     assert any(tr.type == "histogram" for tr in figs["eigenvalue_histograms_compare_train"].data)
 
+
+
+def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
+    from motorlab.pipeline import fixed_point_figures
+
+    _, t, _ = tables
+    paths = {}
+    for k, v in t.items():
+        paths[k] = tmp_path / f"{k}.parquet"
+        v.to_parquet(paths[k])
+    hps = train_defaults()
+    hps.update(part=2)
+    (tmp_path / "m.json").write_text(json.dumps({"id": "m", "hps": hps}))
+    group = {"group_id": "g", "label": "g", "compare": ["pert.std"], "variant": "steady", "eval_ids": ["e"]}
+    record = fixed_point_figures(
+        group, points_paths=[paths["points"]], eigenvalues_paths=[paths["eigenvalues"]],
+        summary_paths=[paths["summary"]], reach_paths=[paths["reach"]],
+        trajectories_paths=[paths["trajectories"]], continuation_paths=[paths["continuation"]],
+        events_paths=[paths["events"]], model_sidecars=[tmp_path / "m.json"], out_dir=tmp_path / "figs",
+        sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
+    names = {f["name"] for f in record["figures"]}
+    core = {"eigenvalues_by_sisu", "eigenvalues_by_replicate", "eigenvalues_by_position", "trace_determinant",
+            "trace_determinant_continuous", "eigenvalue_histograms_sisu_lowhigh", "fixed_point_grid_3d",
+            "sisu_continuation"}
+    assert {f"{k}__train_std-0" for k in core} <= names
+    assert any(n.startswith("reach_fixed_points_3d__train_std-0") for n in names)
+    assert all((tmp_path / "figs" / f"{n}.html").exists() for n in names)
