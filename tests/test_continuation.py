@@ -1,11 +1,15 @@
 """Continuation of fixed points along an input sweep: branches, folds, stability changes."""
 
+import contextlib
+
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gru_examples import C_FOLD, H, fold_cell, scalar_roots
+from gru_examples import C_FOLD, H, P_FOLD, fold_cell, scalar_roots
 from motorlab._continuation import continue_fixed_points
+from motorlab._fp_solve import default_tolerances
 
 
 def _sweep_inputs(u0=None, u1=None):
@@ -85,3 +89,31 @@ def test_validation(getkey):
     with pytest.raises(ValueError, match="monotonic"):
         continue_fixed_points(cell, np.zeros((3, 2), np.float32), [0.0, 1.0, 0.5],
                               key=getkey(), n_box=4)
+
+
+@pytest.mark.parametrize("precision", ["float32", "float64"])
+def test_branches_close_to_a_fold_stay_apart_until_it(precision, getkey):
+    # Samples approach the fold so closely that at the last one before it the two vanishing
+    # branches are only a few times `tol.unique` apart (∞-norm): they must stay two branches
+    # there (the finder's own de-duplication rule), so that both end at the right sample.
+    ctx = jax.enable_x64(True) if precision == "float64" else contextlib.nullcontext()
+    with ctx:
+        dtype = jnp.dtype(precision)
+        step = 4e-6 if precision == "float32" else 6.4e-15  # gap ≈ 2.5e-3 resp. 1e-7 at j = 4
+        params = C_FOLD - step / 2 + step * np.arange(-4, 2)  # the fold between j = 4 and 5
+        starts = P_FOLD + np.linspace(-0.02, 0.02, 12)[:, None] * np.ones((1, H))
+        starts = np.concatenate([starts, np.full((2, H), 0.9)]).astype(dtype)
+        inputs = np.stack([params, np.zeros_like(params)], axis=1).astype(dtype)
+        br = continue_fixed_points(fold_cell(0.0, dtype), inputs, params, starts, key=getkey(),
+                                   noise_scales=())
+        tol = default_tolerances(dtype)
+        ending = [b for b in range(br.points.shape[1]) if not br.present[-1, b]]
+        assert len(ending) == 2
+        assert br.present[:5, ending].all() and not br.present[5, ending].any()
+        gap = np.max(np.abs(br.points[4, ending[0]] - br.points[4, ending[1]]))
+        assert tol.unique < gap < 10 * tol.unique  # the old merge distance, 10 tol.unique
+        folds = br.folds
+        assert sorted(e.branch for e in folds) == ending
+        for e in folds:
+            assert e.index == 5 and params[4] < e.param < params[5]
+            assert abs(e.param - C_FOLD) < 0.25 * step

@@ -213,3 +213,40 @@ def test_solver_compiles_once_per_shape(monkeypatch, getkey):
         fps = find_fixed_points(cell, inputs, key=getkey(), n_box=12)
         assert np.all(fps.n_fixed >= 1)
     assert len(traces) == 1
+
+
+def test_gru_box_starts_pinned_on_the_boundary_are_not_diverged(getkey):
+    # gain 3: some uniform box starts run into |h_i| = 1 and stay there for a while. Every
+    # fixed point of a GRU lies strictly inside (−1, 1)^H, so those starts have not run away.
+    cell = random_cell(jnp.float32, size=32, n_inputs=3, key=jr.PRNGKey(1), gain=3.0)
+    inputs = np.zeros((1, 3), np.float32)
+    default = find_fixed_points(cell, inputs, key=jr.PRNGKey(0), n_box=128)
+    as_runaway = find_fixed_points(cell, inputs, key=jr.PRNGKey(0), n_box=128,
+                                   bound_holds_roots=False)
+    assert np.sum(as_runaway.start_status == DIVERGED) > 0  # pinned for 5 iterations
+    assert not np.any(default.start_status == DIVERGED)
+    assert set(np.unique(default.start_status)) <= {FIXED_POINT, SLOW_POINT, UNCONVERGED}
+    # they keep iterating, and some of them still reach the fixed point
+    assert np.sum(default.start_status == FIXED_POINT) > np.sum(
+        as_runaway.start_status == FIXED_POINT)
+    # a non-finite residual is a runaway even in a box that holds every root
+    log_map = lambda u, h: jnp.log(h) + 0.0 * u[0]  # noqa: E731
+    bad = find_fixed_points(log_map, np.zeros((1, 1), np.float32),
+                            np.full((2, 3), -0.5, np.float32), key=getkey(), bound=1.0,
+                            bound_holds_roots=True)
+    assert np.all(bad.start_status == DIVERGED)
+
+
+def test_stationary_point_when_steps_run_out_is_a_slow_point(getkey):
+    # the ghost past the saddle-node: found first, then restarted with one iteration only
+    cell = fold_cell(C_FOLD + 4e-4, jnp.float32)
+    near_ghost = (P_FOLD + np.linspace(-0.05, 0.05, 8)[:, None] * np.ones((1, H)))
+    fps = find_fixed_points(cell, np.zeros((1, 2), np.float32), near_ghost.astype(np.float32),
+                            key=getkey(), noise_scales=())
+    ghost = fps.points[0][fps.status[0] == SLOW_POINT][:1]
+    assert len(ghost) == 1
+    again = find_fixed_points(cell, np.zeros((1, 2), np.float32), ghost, key=getkey(),
+                              max_steps=1)
+    assert again.start_steps[0, 0] == 1  # ran out of steps, not stalled
+    assert again.start_status[0, 0] == SLOW_POINT
+    assert again.status[0, 0] == SLOW_POINT and again.n_fixed.tolist() == [0]

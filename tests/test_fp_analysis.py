@@ -10,10 +10,12 @@ import plotly.graph_objects as go
 import pytest
 
 from gru_examples import block_cell, block_fixed_points, random_cell
-from motorlab._fp_analysis import (default_make_input, eigenvalue_table, eigenvalue_variation,
-                                   fixed_point_trajectories, grid_shift_summary, parquet_ready,
+from motorlab._fp_analysis import (LINEARISATION_COLUMNS, default_make_input, eigenvalue_table,
+                                   eigenvalue_variation, fixed_point_trajectories,
+                                   grid_shift_summary, linearisation_columns, parquet_ready,
                                    pca_columns, reach_fixed_points, readout_directions,
                                    replicates, steady_state_fixed_points)
+from motorlab._fp_linearise import linearise
 from motorlab._pca import fit_pca
 from motorlab.figures._fixed_points import (eigenvalue_histograms, eigenvalue_scatter,
                                             fixed_points_3d, trace_determinant,
@@ -66,6 +68,41 @@ def test_steady_state_table(ensemble, steady, tmp_path):
     var = eigenvalue_variation(eigs)
     assert var["axis"].tolist() == ["sisu", "position", "replicate"]
     assert (var["max_std"] >= var["mean_std"]).all()
+
+
+def test_primary_points_carry_their_linearisation(ensemble, steady):
+    cells, _ = ensemble
+    blocks = ["sensitivity_target_pos", "sensitivity_target_vel", "sensitivity_fb_pos",
+              "sensitivity_fb_vel", "sensitivity_sisu"]
+    assert set(LINEARISATION_COLUMNS) | set(blocks) <= set(steady.columns)
+    prim = steady[steady["primary"]]
+    rest = steady[~steady["primary"]]
+    assert prim[[c for c in LINEARISATION_COLUMNS if not c.startswith("ct_")] + blocks].notna().all().all()
+    assert prim[["ct_trace", "ct_logabsdet"]].isna().all().all()  # no dt given
+    assert rest[list(LINEARISATION_COLUMNS) + blocks].isna().all().all()
+    row = prim.iloc[3]
+    pos = np.array([row.pos_x, row.pos_y], np.float32)
+    u = default_make_input(pos, np.zeros(2), pos, np.zeros(2), row.sisu)
+    lin = linearise(cells[row.replicate], u, row.h, dt=0.01)
+    sens = np.asarray(lin.input_sensitivity, np.float64)
+    np.testing.assert_allclose(row.trace, lin.trace, rtol=1e-5)
+    np.testing.assert_allclose(row.logabsdet, lin.logabsdet, rtol=1e-5)
+    np.testing.assert_allclose(row.sigma_min, lin.sigma_min, rtol=1e-5)
+    np.testing.assert_allclose(row.input_sv_max, np.linalg.svd(lin.input_jacobian)[1][0], rtol=1e-4)
+    np.testing.assert_allclose(row.sensitivity, np.linalg.norm(sens, 2), rtol=1e-4)
+    np.testing.assert_allclose(row.sensitivity_sisu, np.linalg.norm(sens[:, 8]), rtol=1e-4)
+    np.testing.assert_allclose(row.sensitivity_fb_vel, np.linalg.norm(sens[:, 6:8], 2), rtol=1e-4)
+    hess = np.linalg.eigvalsh(np.asarray(lin.hessian, np.float64))
+    np.testing.assert_allclose(row.hessian_min_eig, hess[0], rtol=1e-3, atol=1e-6)
+    np.testing.assert_allclose(row.hessian_norm, np.abs(hess).max(), rtol=1e-4)
+    assert row.hessian_min_eig > 0  # an isolated root: a strict minimum of q
+    # with dt, the continuous-time summaries; the eigenvalue table leaves these columns out
+    cols = linearisation_columns(cells[row.replicate], u[None], row.h[None], dt=0.01)
+    np.testing.assert_allclose(cols["ct_trace"], lin.ct_trace, rtol=1e-5)
+    np.testing.assert_allclose(cols["ct_logabsdet"], lin.ct_logabsdet, rtol=1e-5)
+    assert not set(LINEARISATION_COLUMNS) & set(eigenvalue_table(steady).columns)
+    with pytest.raises(ValueError, match="input block 'x'"):
+        linearisation_columns(cells[0], u[None], row.h[None], input_blocks={"x": (9,)})
 
 
 def test_references_choose_the_primary_point():

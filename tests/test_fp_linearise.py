@@ -144,3 +144,22 @@ def test_mode_trace_det():
     np.testing.assert_allclose(tr_c, 2 * mu.real)
     np.testing.assert_allclose(det_c, np.abs(mu) ** 2)
     assert np.all(tr_c[:2] < 0)  # |λ| < 1: decaying in continuous time
+
+
+def test_continuous_time_determinant_of_a_hand_computed_map(dtype):
+    # F(u, h) = A h + b u with A = [[½, −½], [½, ½]] ⊕ [0.2]: λ = ½ ± ½i, 0.2
+    a = np.array([[0.5, -0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.2]])
+    lin_map = lambda u, h: jnp.asarray(a, dtype) @ h + u[0]  # noqa: E731
+    dt = 0.05
+    lin = linearise(lin_map, jnp.zeros(1, dtype), jnp.zeros(3, dtype), dt=dt)
+    # log λ = −½ ln 2 ± iπ/4 and ln 0.2, so |Π μ| = ((½ ln 2)² + (π/4)²) · |ln 0.2| / dt³
+    want = np.log(((0.5 * np.log(2)) ** 2 + (np.pi / 4) ** 2) * -np.log(0.2)) - 3 * np.log(dt)
+    np.testing.assert_allclose(lin.ct_logabsdet, want, rtol=1e-5)
+    np.testing.assert_allclose(lin.ct_trace, (np.log(0.5) + np.log(0.2)) / dt, rtol=1e-5)
+    np.testing.assert_allclose(lin.logabsdet, np.log(0.5 * 0.2), rtol=1e-5)
+    # a negative real eigenvalue: |log(−0.5)| = |ln 0.5 + iπ|
+    neg = lambda u, h: -0.5 * h + u[0]  # noqa: E731
+    lin_neg = linearise(neg, jnp.zeros(1, dtype), jnp.zeros(1, dtype), dt=1.0)
+    np.testing.assert_allclose(lin_neg.ct_logabsdet, np.log(np.hypot(np.log(0.5), np.pi)),
+                               rtol=1e-5)
+    assert np.isnan(linearise(lin_map, jnp.zeros(1, dtype), jnp.zeros(3, dtype)).ct_logabsdet)

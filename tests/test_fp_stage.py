@@ -5,6 +5,7 @@ import json
 import jax.random as jr
 import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 
 from motorlab import make_ensemble, save_model_file
@@ -25,7 +26,8 @@ def tables(tmp_path_factory):
                   "variant": "steady",
                   "hps": {"eval_n": 1, "seed": 0, "grid_n": 2, "sisu": [0.0, 1.0], "candidate_stride": 4,
                           "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5,
-                                                "trajectory_trials": 2, "pca_from_step": 8},
+                                                "trajectory_trials": 2, "pca_from_step": 8,
+                                                "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
                           "continuation": {"n_points": 5}}}
     paths = {k: tmp / f"{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach", "trajectories",
                                                  "continuation", "events")}
@@ -49,6 +51,22 @@ def test_steady_grid_has_a_verified_primary_point_per_replicate_position_and_sis
     assert sidecar["counts"]["steady_with_fixed_point"] == 16 and sidecar["kind"] == "evaluation"
 
 
+def test_primary_steady_points_carry_their_linearisation(tables):
+    _, t, _ = tables
+    points = t["points"]
+    lin = ["trace", "logabsdet", "det_sign", "ct_trace", "ct_logabsdet", "sigma_min", "input_sv_max",
+           "sensitivity", "sensitivity_sisu", "sensitivity_fb_pos", "hessian_norm", "hessian_min_eig"]
+    prim, rest = points[points["primary"]], points[~points["primary"]]
+    assert prim[lin].notna().all().all() and rest[lin].isna().all().all()
+    # ct_trace = log|det J| / dt with the plant's dt
+    dt = train_defaults()["plant"]["dt"]
+    np.testing.assert_allclose(prim["ct_trace"], prim["logabsdet"] / dt, rtol=1e-5)
+    assert (prim["sigma_min"] > 0).all() and (prim["hessian_min_eig"] > 0).all()
+    assert (prim["sensitivity"] >= prim["sensitivity_sisu"] * (1 - 1e-5)).all()
+    assert not {"trace", "sensitivity_sisu"} & set(t["eigenvalues"].columns)
+    assert set(lin) <= set(t["reach"].columns)
+
+
 def test_eigenvalues_and_summary_tables(tables):
     _, t, _ = tables
     eigs = t["eigenvalues"]
@@ -68,9 +86,27 @@ def test_reach_points_and_trajectories_agree_at_the_first_step(tables):
     assert traj["t"].min() == 1 and traj["found"].all()
     first = traj[traj["t"] == 1].iloc[0]
     init = reach[(reach["kind"] == "init_goal") & reach["primary"] & (reach["replicate"] == first["replicate"])
+                 & (reach["amp"] == first["amp"])
                  & (reach["direction"] == first["direction"]) & (reach["sisu"] == first["sisu"])]
     # the first step's input is the init-goal input, so both find the same point
     assert np.allclose(np.stack(init["h"].to_numpy())[0], first["h"], atol=1e-4)
+
+
+def test_reaches_are_evaluated_under_each_curl_amplitude(tables):
+    _, t, _ = tables
+    reach, traj = t["reach"], t["trajectories"]
+    assert sorted(reach["amp"].unique()) == [0.0, 2.0] and sorted(traj["amp"].unique()) == [0.0, 2.0]
+    keys = ["replicate", "direction", "sisu", "kind"]
+    prim = reach[reach["primary"]].set_index(keys + ["amp"]).sort_index()
+    assert prim.index.is_unique
+    # the goal-goal map does not depend on the field: the same point at both amplitudes
+    gg = reach[reach["primary"] & (reach["kind"] == "goal_goal")]
+    both = gg.pivot_table(index=keys, columns="amp", values="pc1")
+    np.testing.assert_allclose(both[0.0], both[2.0], atol=1e-4)
+    # the field changes the reach, hence the hidden states along it
+    per_amp = [traj[traj["amp"] == a].sort_values(["sisu", "trial", "t"]) for a in (0.0, 2.0)]
+    assert len(per_amp[0]) == len(per_amp[1])
+    assert not np.allclose(per_amp[0]["hidden_pc1"], per_amp[1]["hidden_pc1"], atol=1e-4)
 
 
 def test_sisu_continuation_tracks_the_origin_point_across_the_sweep(tables):
@@ -87,3 +123,71 @@ def test_sisu_continuation_tracks_the_origin_point_across_the_sweep(tables):
     assert min(dists) < 1e-4
     assert {"pc1", "sigma_min", "n_unstable", "spectral_radius", "included"} <= set(samples.columns)
     assert "continuation_folds" in sidecar["counts"]
+
+
+def _tagged(t, std):
+    """The stage's tables as the figure stage reads them: tagged with the compare column."""
+    return {k: v.assign(train_std=std) for k, v in t.items()}
+
+
+def test_fixed_point_figure_set_names_and_kinds(tables):
+    from motorlab.figures._fixed_points import fixed_point_figure_set
+
+    _, t, _ = tables
+    two = [_tagged(t, 0.0), _tagged(t, 1.5)]  # a group of two models differing in pert.std
+    cat = {k: pd.concat([m[k] for m in two], ignore_index=True) for k in t}
+    figs = fixed_point_figure_set(cat["points"], cat["eigenvalues"], cat["summary"], cat["reach"],
+                                  cat["trajectories"], cat["continuation"], cat["events"],
+                                  compare_key="pert.std", compare_col="train_std", dt=0.05)
+    per_value = ["eigenvalues_by_sisu", "eigenvalues_by_replicate", "eigenvalues_by_position",
+                 "trace_determinant", "trace_determinant_continuous",
+                 "eigenvalue_histograms_sisu_lowhigh", "fixed_point_grid_3d", "sisu_continuation"]
+    want = {"eigenvalue_histograms_compare_train"}
+    for std in ("0", "1.5"):
+        tag_ = f"train_std-{std}"
+        want |= {f"{k}__{tag_}" for k in per_value}
+        for amp in ("0", "2"):  # reach figures once per field amplitude
+            want |= {f"reach_fixed_points_3d__{tag_}__amp-{amp}",
+                     f"fixed_point_trajectories_by_sisu_3d__{tag_}__amp-{amp}"}
+            want |= {f"fixed_point_trajectories_3d__{tag_}__sisu-{s}__amp-{amp}" for s in ("0", "1")}
+    assert set(figs) == want
+    assert all(isinstance(f, go.Figure) for f in figs.values())
+    # one reach direction across SISUs: 3-D traces, one hidden trajectory per SISU, coloured by SISU
+    across = figs["fixed_point_trajectories_by_sisu_3d__train_std-0__amp-2"]
+    lines = [tr for tr in across.data if tr.type == "scatter3d" and tr.mode == "lines+markers"]
+    assert len(lines) == 2 and {tr.name for tr in lines} == {"0", "1"}
+    assert len({tr.line.color for tr in lines}) == 2
+    traj = t["trajectories"]
+    d = traj["direction"].min()
+    want_x = traj[(traj["amp"] == 2.0) & (traj["direction"] == d) & (traj["sisu"] == 1.0)].sort_values("t")
+    np.testing.assert_allclose([tr for tr in lines if tr.name == "1"][0].x, want_x["hidden_pc1"], rtol=1e-6)
+    assert figs["eigenvalues_by_sisu__train_std-0"].data[0].type == "scatter"
+    assert any(tr.type == "histogram" for tr in figs["eigenvalue_histograms_compare_train"].data)
+
+
+
+def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
+    from motorlab.pipeline import fixed_point_figures
+
+    _, t, _ = tables
+    paths = {}
+    for k, v in t.items():
+        paths[k] = tmp_path / f"{k}.parquet"
+        v.to_parquet(paths[k])
+    hps = train_defaults()
+    hps.update(part=2)
+    (tmp_path / "m.json").write_text(json.dumps({"id": "m", "hps": hps}))
+    group = {"group_id": "g", "label": "g", "compare": ["pert.std"], "variant": "steady", "eval_ids": ["e"]}
+    record = fixed_point_figures(
+        group, points_paths=[paths["points"]], eigenvalues_paths=[paths["eigenvalues"]],
+        summary_paths=[paths["summary"]], reach_paths=[paths["reach"]],
+        trajectories_paths=[paths["trajectories"]], continuation_paths=[paths["continuation"]],
+        events_paths=[paths["events"]], model_sidecars=[tmp_path / "m.json"], out_dir=tmp_path / "figs",
+        sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
+    names = {f["name"] for f in record["figures"]}
+    core = {"eigenvalues_by_sisu", "eigenvalues_by_replicate", "eigenvalues_by_position", "trace_determinant",
+            "trace_determinant_continuous", "eigenvalue_histograms_sisu_lowhigh", "fixed_point_grid_3d",
+            "sisu_continuation"}
+    assert {f"{k}__train_std-0" for k in core} <= names
+    assert any(n.startswith("reach_fixed_points_3d__train_std-0") for n in names)
+    assert all((tmp_path / "figs" / f"{n}.html").exists() for n in names)

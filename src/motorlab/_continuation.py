@@ -79,12 +79,15 @@ class Branches(eqx.Module):
         return [e for e in self.events if e.kind == "fold"]
 
 
-def _new_points(found, known, tol, err_found):
-    """Indices of `found` that match none of `known` (∞-norm, precision-tied tolerance)."""
+def _new_points(found, err_found, known, err_known, tol):
+    """Indices of `found` that match none of `known`, with the finder's own de-duplication rule
+    (`_fixed_points._unique`): ‖h₁ − h₂‖∞ ≤ max(`tol.unique`, 10 (e₁ + e₂)), eᵢ the final
+    Newton steps (position errors) of the two points."""
     if len(known) == 0:
         return list(range(len(found)))
     dist = np.max(np.abs(found[:, None] - np.asarray(known)[None]), axis=-1)
-    thr = np.maximum(10.0 * tol.unique, 10.0 * err_found[:, None])
+    thr = np.maximum(tol.unique, 10.0 * (np.asarray(err_found)[:, None]
+                                         + np.asarray(err_known)[None, :]))
     return [i for i in range(len(found)) if not np.any(dist[i] <= thr[i])]
 
 
@@ -130,14 +133,15 @@ def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float
         ok = fps.status[0] == FIXED_POINT
         return fps.points[0][ok], fps.error[0][ok], fps
 
-    found, _, first = discover_at(0)
+    found, found_err, first = discover_at(0)
     dtype = first.points.dtype
     tol = finder_options.get("tolerances") or default_tolerances(dtype)
     bound = finder_options.get("bound") or (1.0 if isinstance(cell, eqx.nn.GRUCell) else 1e3)
     tracks: list[dict[int, np.ndarray]] = [dict() for _ in range(n_p)]
+    errors: list[dict[int, float]] = [dict() for _ in range(n_p)]  # final Newton step of each
     n_branches = 0
-    for h in found:
-        tracks[0][n_branches] = h
+    for h, e in zip(found, found_err):
+        tracks[0][n_branches], errors[0][n_branches] = h, float(e)
         n_branches += 1
     lin_at = [_linearise(cell, inputs[0], tracks[0])]
     for j in range(1, n_p):
@@ -158,13 +162,16 @@ def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float
             for a in np.argsort(corr):
                 if not ok[a]:
                     continue
-                taken = [tracks[j][b] for b in tracks[j]]
-                if _new_points(solved.h[a:a + 1], taken, tol, solved.error[a:a + 1]):
-                    tracks[j][ids[a]] = solved.h[a]
+                taken = list(tracks[j])
+                if _new_points(solved.h[a:a + 1], solved.error[a:a + 1],
+                               [tracks[j][b] for b in taken], [errors[j][b] for b in taken], tol):
+                    tracks[j][ids[a]], errors[j][ids[a]] = solved.h[a], float(solved.error[a])
         if discover:
             pts, errs, _ = discover_at(j)
-            for i in _new_points(pts, list(tracks[j].values()), tol, errs):
-                tracks[j][n_branches] = pts[i]
+            taken = list(tracks[j])
+            for i in _new_points(pts, errs, [tracks[j][b] for b in taken],
+                                 [errors[j][b] for b in taken], tol):
+                tracks[j][n_branches], errors[j][n_branches] = pts[i], float(errs[i])
                 n_branches += 1
         lin_at.append(_linearise(cell, inputs[j], tracks[j]))
     return _assemble(params, inputs, tracks, lin_at, n_branches, fold_margin)

@@ -12,13 +12,7 @@ from ._figure_sets import best_replicate, build_group_figures, compare_column, f
 from ._io import provenance, relative_path, write_json
 from ._states import read_table
 from .config import STAGE_VERSIONS, identity
-from .figures._fixed_points import (
-    eigenvalue_histograms,
-    eigenvalue_scatter,
-    fixed_points_3d,
-    trace_determinant,
-    trajectories_3d,
-)
+from .figures import fixed_point_figure_set
 
 
 
@@ -96,7 +90,8 @@ def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_p
     scatter by SISU / replicate / position, angle and modulus histograms (by train std, and
     lowest vs highest SISU), 3-D PC plots of the grids with readout vectors, discrete and
     continuous trace–determinant diagrams, and (SPEC §2.11) goal-goal / init-goal points and
-    fixed-point trajectories of reaches, and the branch diagram of the SISU continuation.
+    fixed-point trajectories of reaches (also one reach direction across SISUs), and the
+    branch diagram of the SISU continuation (see `motorlab.figures.fixed_point_figure_set`).
     Only primary points of included replicates are drawn."""
     models = _read_models(model_sidecars)
     hps = [m["hps"] for m in models]
@@ -109,63 +104,8 @@ def fixed_point_figures(group: Mapping, *, points_paths: Sequence, eigenvalues_p
     trajectories = tag([read_table(p) for p in trajectories_paths], hps, group["compare"])
     continuation = tag([read_table(p) for p in continuation_paths], hps, group["compare"])
     events = tag([read_table(p) for p in events_paths], hps, group["compare"])
-    points = points[points["primary"] & points["included"]]
-    reach = reach[reach["primary"] & reach["included"]]
-    eigs = eigs[eigs["primary"] & eigs["included"]]
-    dt = float(hps[0]["plant"]["dt"])
-    figs: dict[str, go.Figure] = {}
-    for value in sorted(eigs[col].unique()):
-        tag_, title = f"{col}-{float(value):g}", f"{key} = {float(value):g}"
-        at = eigs[eigs[col] == value]
-        figs[f"eigenvalues_by_sisu__{tag_}"] = eigenvalue_scatter(at, "sisu", title=title)
-        figs[f"eigenvalues_by_replicate__{tag_}"] = eigenvalue_scatter(at, "replicate", title=title)
-        figs[f"eigenvalues_by_position__{tag_}"] = eigenvalue_scatter(at, "position", marginals=False, title=title)
-        figs[f"trace_determinant__{tag_}"] = trace_determinant(at, "sisu", title=title)
-        figs[f"trace_determinant_continuous__{tag_}"] = trace_determinant(
-            at, "sisu", time="continuous", dt=dt, title=f"{title} (continuous time)")
-        lo, hi = at["sisu"].min(), at["sisu"].max()
-        if hi > lo:
-            figs[f"eigenvalue_histograms_sisu_lowhigh__{tag_}"] = eigenvalue_histograms(
-                at[at["sisu"].isin([lo, hi])], "sisu", title=title)
-        pts = points[points[col] == value]
-        if len(pts):
-            rep = int(pts["replicate"].min())
-            readout = summaries[(summaries["kind"] == "readout") & (summaries[col] == value)
-                                & (summaries["replicate"] == rep)]
-            figs[f"fixed_point_grid_3d__{tag_}"] = fixed_points_3d(
-                pts[pts["replicate"] == rep], "sisu", readout=readout, title=f"{title}, replicate {rep}")
-        branches = continuation[(continuation[col] == value) & continuation["included"]] if len(continuation) else continuation
-        if len(branches):
-            rep = int(branches["replicate"].min())
-            ev = events[(events[col] == value) & (events["replicate"] == rep)]
-            figs[f"sisu_continuation__{tag_}"] = mf.branch_diagram(
-                branches[branches["replicate"] == rep], ev, title=f"{title}, replicate {rep}")
-        figs.update(_reach_figures(reach[reach[col] == value], trajectories[trajectories[col] == value],
-                                   summaries[summaries[col] == value], tag_, title))
-    if eigs[col].nunique() > 1:
-        figs["eigenvalue_histograms_compare_train"] = eigenvalue_histograms(eigs, col)
+    figs = fixed_point_figure_set(points, eigs, summaries, reach, trajectories, continuation, events,
+                                  compare_key=key, compare_col=col, dt=float(hps[0]["plant"]["dt"]))
     return write_figure_set(figs, group, models, out_dir=out_dir, sidecar_path=sidecar_path, part=part,
                             formats=formats)
 
-
-def _reach_figures(reach, trajectories, summaries, tag_: str, title: str) -> dict[str, go.Figure]:
-    """Goal-goal (open) and init-goal (filled) points coloured by SISU, and the hidden and
-    fixed-point trajectories of the traced reaches (one figure per SISU), in the reach PCA."""
-    figs: dict[str, go.Figure] = {}
-    if not len(reach):
-        return figs
-    rep = int(reach["replicate"].min())
-    readout = summaries[(summaries["kind"] == "reach_readout") & (summaries["replicate"] == rep)]
-    figs[f"reach_fixed_points_3d__{tag_}"] = fixed_points_3d(
-        reach[reach["replicate"] == rep], "sisu", readout=readout, symbol="kind",
-        title=f"{title}, replicate {rep}: goal-goal (open), init-goal (filled)")
-    if len(trajectories):
-        rep_t = int(trajectories["replicate"].iloc[0])
-        readout_t = summaries[(summaries["kind"] == "reach_readout") & (summaries["replicate"] == rep_t)]
-        for s, tr in trajectories.groupby("sisu", dropna=False):
-            hidden = tr[["trial", "t", "direction", "hidden_pc1", "hidden_pc2", "hidden_pc3"]].rename(
-                columns=lambda c: c.removeprefix("hidden_"))
-            name = f"fixed_point_trajectories_3d__{tag_}" + ("" if np.isnan(s) else f"__sisu-{float(s):g}")
-            figs[name] = trajectories_3d(hidden, tr[["trial", "t", "pc1", "pc2", "pc3"]], "direction",
-                                         readout=readout_t, title=f"{title}, SISU {float(s):g}, replicate {rep_t}")
-    return figs

@@ -221,7 +221,7 @@ def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
                       noise_scales: Sequence[float] = (0.01, 0.1),
                       n_box: int = 0, box: tuple[float, float] = (-1.0, 1.0),
                       max_steps: int = 100, bound: float | None = None,
-                      tolerances: Tolerances | None = None, outlier_distance: float = 1.0,
+                      bound_holds_roots: bool | None = None, tolerances: Tolerances | None = None, outlier_distance: float = 1.0,
                       adam_steps: int = 0, adam_lr: float = 0.01, batch_size: int = 4096,
                       eigenvalues: bool = True) -> FixedPoints:
     """Find and verify the fixed points h* = F(u_k, h*) of a recurrent cell for each input.
@@ -242,8 +242,12 @@ def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
         stride, noise_scales, n_box, box: see `make_starts`.
         max_steps: iteration limit per start.
         bound: the search box |h_i| <= bound; default 1 for a GRU (its fixed points satisfy
-            h* = tanh(·), so lie inside (−1, 1)^H) and 1e3 otherwise. Starts pinned on the
-            boundary are `diverged`.
+            h* = tanh(·), so lie inside (−1, 1)^H) and 1e3 otherwise.
+        bound_holds_roots: the box is known to hold every fixed point; default True for a
+            GRU with `bound` >= 1. Then a start pinned on the boundary has not run away: it keeps
+            iterating and ends `unconverged` if it finds nothing. Otherwise a start pinned on the
+            boundary for 5 iterations is `diverged` (the root it heads for lies outside the
+            box). A non-finite residual is always `diverged`.
         tolerances: `Tolerances`; default `default_tolerances(dtype)`.
         outlier_distance: Euclidean distance for the outlier flag (SPEC §2.10: 1.0).
         adam_steps, adam_lr: optional per-start Adam warm-up on q before the Newton solve.
@@ -301,7 +305,8 @@ def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
     u_all = np.repeat(inputs_np.astype(dtype), n_starts, axis=0)
 
     solved = solve_starts(cell, u_all, h0, tolerances=tol, bound=bound, max_steps=max_steps,
-                          batch_size=batch_size, adam_steps=adam_steps, adam_lr=adam_lr)
+                          batch_size=batch_size, adam_steps=adam_steps, adam_lr=adam_lr,
+                          bound_holds_roots=bound_holds_roots)
     return _collect(cell, inputs_np.astype(dtype), solved, tol, outlier_distance, eigenvalues)
 
 

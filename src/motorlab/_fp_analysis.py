@@ -19,6 +19,15 @@ Tables (one row per unique point unless said otherwise):
   coordinates; `grid_shift_summary`: how the steady grid moves with SISU and how that aligns
   with the readout; `eigenvalue_variation`: spread of spectra along SISU / position / replicate.
 
+The primary point of each condition is linearised (`linearise`), adding the columns of
+`LINEARISATION_COLUMNS` (NaN on other rows): trace, logabsdet and det_sign of J = ∂F/∂h;
+ct_trace and ct_logabsdet of the continuous-time equivalent (μ = log λ / dt; NaN without `dt`);
+sigma_min = σ_min(I − J); input_sv_max = the largest singular value of B = ∂F/∂u; sensitivity =
+‖dh*/du‖₂ = ‖(I − J)⁻¹ B‖₂, and sensitivity_<block> for each input block (`INPUT_BLOCKS`:
+target_pos, target_vel, fb_pos, fb_vel, sisu; the largest singular value of those columns, so
+sensitivity_sisu = ‖dh*/dSISU‖₂); hessian_norm and hessian_min_eig: spectral norm and smallest
+eigenvalue of the Hessian of q(h) = ½‖F(u, h) − h‖² (= (J − I)ᵀ(J − I) at a root).
+
 Each unique point has a `primary` flag: per condition, the verified fixed point nearest the
 given reference hidden state (e.g. the evaluated steady state), else the stable one reached by
 most starts, else the one reached by most starts. Conditions without a verified fixed point get
@@ -35,10 +44,20 @@ import pandas as pd
 from jaxtyping import Float, PRNGKeyArray
 
 from ._fixed_points import FIXED_POINT, STATUS_NAMES, find_fixed_points
+from ._fp_linearise import linearise
 from ._fp_solve import default_tolerances, solve_starts
 from ._pca import PCA
 
 MakeInput = Callable[..., np.ndarray]
+
+INPUT_BLOCKS = {"target_pos": (0, 1), "target_vel": (2, 3), "fb_pos": (4, 5), "fb_vel": (6, 7),
+                "sisu": (8,)}
+"""Input blocks of `default_make_input` (column indices of the input vector)."""
+
+LINEARISATION_COLUMNS = ("trace", "logabsdet", "det_sign", "ct_trace", "ct_logabsdet",
+                         "sigma_min", "input_sv_max", "sensitivity", "hessian_norm",
+                         "hessian_min_eig")
+"""Columns added to point tables for primary points (plus sensitivity_<block> per block)."""
 
 
 def default_make_input(target_pos, target_vel, fb_pos, fb_vel, sisu=None) -> np.ndarray:
@@ -110,18 +129,85 @@ def _point_rows(fps, meta: pd.DataFrame, references) -> pd.DataFrame:
     return out
 
 
-def _grid(cells, inputs, meta, *, key, states, references, options) -> pd.DataFrame:
+def linearisation_columns(cell, inputs: Float[np.ndarray, "n i"], points: Float[np.ndarray, "n h"],
+                          *, dt: float | None = None, input_blocks=None) -> dict[str, np.ndarray]:
+    """Summaries of the linearisation at each (input, point) pair, as table columns.
+
+    Arguments:
+        cell: the GRU cell (or callable) of one replicate.
+        inputs, points: (N, I) inputs and (N, H) fixed points.
+        dt: time step of the map (for ct_trace and ct_logabsdet); optional.
+        input_blocks: {name: column indices} of the input; default `INPUT_BLOCKS`, keeping the
+            blocks that fit into the I inputs (no sisu block for part-1 inputs).
+
+    Returns:
+        {column: (N,) float32 array} for `LINEARISATION_COLUMNS` and sensitivity_<block>
+        (see the module docstring).
+    """
+    inputs = np.asarray(inputs)
+    points = np.asarray(points)
+    blocks = _input_blocks(input_blocks, inputs.shape[-1])
+    lin = linearise(cell, inputs, points, dt=dt)
+    sens = np.asarray(lin.input_sensitivity, np.float64)
+    with np.errstate(invalid="ignore"):
+        hess_eigs = np.linalg.eigvalsh(np.asarray(lin.hessian, np.float64))
+    out = {"trace": lin.trace, "logabsdet": lin.logabsdet, "det_sign": lin.det_sign,
+           "ct_trace": lin.ct_trace, "ct_logabsdet": lin.ct_logabsdet,
+           "sigma_min": lin.sigma_min, "input_sv_max": np.asarray(lin.input_singular_values)[:, 0],
+           "sensitivity": _spectral_norm(sens),
+           "hessian_norm": np.max(np.abs(hess_eigs), axis=-1),
+           "hessian_min_eig": hess_eigs[:, 0]}
+    for name, cols in blocks.items():
+        out[f"sensitivity_{name}"] = _spectral_norm(sens[..., list(cols)])
+    return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+def _input_blocks(input_blocks, n_in: int) -> dict[str, tuple[int, ...]]:
+    """The input blocks to report: the given ones (checked), or those of `INPUT_BLOCKS` that fit."""
+    if input_blocks is None:
+        return {k: v for k, v in INPUT_BLOCKS.items() if max(v) < n_in}
+    blocks = {k: tuple(int(c) for c in v) for k, v in input_blocks.items()}
+    for name, cols in blocks.items():
+        if not cols or max(cols) >= n_in or min(cols) < 0:
+            raise ValueError(f"input block {name!r} has columns {cols}; expected indices into "
+                             f"the {n_in} inputs")
+    return blocks
+
+
+def _spectral_norm(mats: np.ndarray) -> np.ndarray:
+    """Largest singular value of each matrix (..., m, n); NaN for non-finite matrices."""
+    finite = np.all(np.isfinite(mats), axis=(-2, -1))
+    safe = np.where(finite[..., None, None], mats, 0.0)
+    return np.where(finite, np.linalg.svd(safe, compute_uv=False)[..., 0], np.nan)
+
+
+def _grid(cells, inputs, meta, *, key, states, references, options, linearise_primary=True,
+          dt=None, input_blocks=None) -> pd.DataFrame:
     cells = replicates(cells)
     states = _per_replicate(states, len(cells), "states")
     references = _per_replicate(references, len(cells), "references")
     frames = []
+    meta = meta.assign(_input=np.arange(len(meta)))
     for r, cell in enumerate(cells):
         fps = find_fixed_points(cell, inputs, key=jr.fold_in(key, r), states=states[r],
                                 **options)
         ref = None if references[r] is None else np.asarray(references[r]).reshape(len(meta), -1)
         frame = _point_rows(fps, meta, ref)
         frame.insert(0, "replicate", np.int16(r))
-        frames.append(frame)
+        if linearise_primary:
+            prim = np.flatnonzero(frame["primary"].to_numpy())
+            names = list(LINEARISATION_COLUMNS) + [
+                f"sensitivity_{b}" for b in _input_blocks(input_blocks, inputs.shape[-1])]
+            cols = linearisation_columns(
+                cell, inputs[frame["_input"].to_numpy()[prim].astype(np.int64)],
+                np.stack(frame["h"].to_numpy()[prim]), dt=dt,
+                input_blocks=input_blocks) if prim.size else {}
+            for name in names:
+                col = np.full(len(frame), np.nan, np.float32)
+                if prim.size:
+                    col[prim] = cols[name]
+                frame[name] = col
+        frames.append(frame.drop(columns="_input"))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -130,7 +216,8 @@ def steady_state_fixed_points(cells, positions: Float[np.ndarray, "p 2"],
                               make_input: MakeInput = default_make_input,
                               states=None, references=None,
                               feedback_velocities: Float[np.ndarray, "v 2"] | None = None,
-                              **finder_options) -> pd.DataFrame:
+                              dt: float | None = None, linearise_primary: bool = True,
+                              input_blocks=None, **finder_options) -> pd.DataFrame:
     """Fixed points of the steady-state map per replicate × position × SISU (SPEC §2.10).
 
     Arguments:
@@ -144,13 +231,19 @@ def steady_state_fixed_points(cells, positions: Float[np.ndarray, "p 2"],
             (R, P, S, V, H) (V = number of feedback velocities); optional.
         feedback_velocities: velocity-feedback offsets (V, 2) added to the steady input
             (SPEC §2.10 feedback-perturbed steady FPs); default [(0, 0)].
+        dt: time step of the map, for the continuous-time columns (ct_trace, ct_logabsdet).
+        linearise_primary: add the linearisation columns (`LINEARISATION_COLUMNS` and
+            sensitivity_<block>) for the primary points; NaN on the other rows.
+        input_blocks: {name: input columns} for the sensitivity_<name> columns; default
+            `INPUT_BLOCKS` (the layout of `default_make_input`).
         **finder_options: passed to `find_fixed_points` (stride, noise_scales, n_box, ...).
 
     Returns:
         One row per unique point (see the module docstring) with columns replicate, position,
         pos_x, pos_y, sisu, fb_vel_x, fb_vel_y, fp, status, primary, q, residual, error,
-        support, outlier, n_unstable, spectral_radius, stable, h (list of H floats) and
-        eigenvalues (complex array; split it with `eigenvalue_table` before writing Parquet).
+        support, outlier, n_unstable, spectral_radius, stable, h (list of H floats),
+        eigenvalues (complex array; split it with `eigenvalue_table` before writing Parquet),
+        and the linearisation columns of the primary points (see the module docstring).
     """
     positions = np.asarray(positions, dtype=np.float32).reshape(-1, 2)
     sisu_values = [None] if sisu is None else [float(s) for s in sisu]
@@ -166,20 +259,24 @@ def steady_state_fixed_points(cells, positions: Float[np.ndarray, "p 2"],
                              "sisu": np.float32(np.nan if s is None else s),
                              "fb_vel_x": v[0], "fb_vel_y": v[1]})
     return _grid(cells, np.stack(inputs), pd.DataFrame(meta), key=key, states=states,
-                 references=references, options=finder_options)
+                 references=references, options=finder_options,
+                 linearise_primary=linearise_primary, dt=dt, input_blocks=input_blocks)
 
 
 def reach_fixed_points(cells, starts: Float[np.ndarray, "c 2"], goals: Float[np.ndarray, "c 2"],
                        sisu: Sequence[float] | None = None, *, key: PRNGKeyArray,
                        make_input: MakeInput = default_make_input, states=None,
-                       references=None, **finder_options) -> pd.DataFrame:
+                       references=None, dt: float | None = None,
+                       linearise_primary: bool = True, input_blocks=None,
+                       **finder_options) -> pd.DataFrame:
     """Goal-goal and init-goal fixed points of reaches (SPEC §2.11).
 
     "goal_goal": target = feedback = goal; "init_goal": target = goal, feedback = start (the
     point the network heads for at the first step). Velocities are 0.
 
     Arguments:
-        cells, key, make_input, states, finder_options: as for `steady_state_fixed_points`.
+        cells, key, make_input, states, dt, linearise_primary, input_blocks, finder_options:
+            as for `steady_state_fixed_points`.
         starts, goals: start and goal positions of the C conditions, (C, 2).
         sisu: context values (S,), or None.
         references: per replicate, (R, C, S, 2, H) hidden states (kind order goal_goal,
@@ -204,7 +301,8 @@ def reach_fixed_points(cells, starts: Float[np.ndarray, "c 2"], goals: Float[np.
                              "goal_x": g[0], "goal_y": g[1],
                              "sisu": np.float32(np.nan if s is None else s), "kind": kind})
     return _grid(cells, np.stack(inputs), pd.DataFrame(meta), key=key, states=states,
-                 references=references, options=finder_options)
+                 references=references, options=finder_options,
+                 linearise_primary=linearise_primary, dt=dt, input_blocks=input_blocks)
 
 
 def fixed_point_trajectories(cell: eqx.nn.GRUCell, inputs: Float[np.ndarray, "n t i"],
@@ -280,7 +378,8 @@ def eigenvalue_table(points: pd.DataFrame, keys: Sequence[str] | None = None,
 
     Arguments:
         points: a table from `steady_state_fixed_points` / `reach_fixed_points`.
-        keys: columns copied to each row (default: all but h, eigenvalues and point numbers).
+        keys: columns copied to each row (default: all but h, eigenvalues, point numbers and
+            the linearisation columns).
         primary_only: only the primary point of each condition.
 
     Returns:
@@ -291,7 +390,8 @@ def eigenvalue_table(points: pd.DataFrame, keys: Sequence[str] | None = None,
         rows = rows[rows["primary"]]
     if keys is None:
         keys = [c for c in rows.columns if c not in ("h", "eigenvalues", "q", "residual",
-                                                     "error", "support")]
+                                                     "error", "support")
+                and c not in LINEARISATION_COLUMNS and not c.startswith("sensitivity_")]
     lam = np.stack(rows["eigenvalues"].to_numpy()) if len(rows) else np.zeros((0, 0), complex)
     n, size = lam.shape
     out = rows[list(keys)].loc[rows.index.repeat(size)].reset_index(drop=True)

@@ -109,6 +109,10 @@ class Linearisation(eqx.Module):
             100×100 contracting J underflows, hence the log).
         ct_trace: trace of the continuous-time equivalent, Σ Re(log λ) / dt = log|det J| / dt
             (units 1/time); NaN when no `dt` was given.
+        ct_logabsdet: log|det| of the continuous-time equivalent, Σ_i log|μ_i| with μ_i =
+            log(λ_i) / dt (principal branch; the det has units (1/time)^H); NaN without `dt`,
+            −inf when some λ = 1 exactly. The product Π μ_i is real unless J has negative real
+            eigenvalues (whose principal log is log|λ| + iπ), hence its modulus.
     """
 
     jacobian: Float[Array, "... h h"]
@@ -126,6 +130,7 @@ class Linearisation(eqx.Module):
     logabsdet: Float[Array, "..."]
     det_sign: Float[Array, "..."]
     ct_trace: Float[Array, "..."]
+    ct_logabsdet: Float[Array, "..."]
 
 
 @eqx.filter_jit
@@ -215,7 +220,11 @@ def linearise(cell: Cell, inputs: Float[Array, "... i"], points: Float[Array, ".
     modulus = jnp.abs(vals)
     radius = jnp.max(modulus, axis=-1)
     n_unstable = jnp.where(valid, jnp.sum(modulus > 1.0, axis=-1), -1)
-    ct_trace = logdet / dt if dt is not None else jnp.full_like(logdet, jnp.nan)
+    if dt is not None:
+        ct_trace = logdet / dt
+        ct_logabsdet = continuous_logabsdet(vals, dt).astype(logdet.dtype)
+    else:
+        ct_trace = ct_logabsdet = jnp.full_like(logdet, jnp.nan)
 
     def shape(x, tail=0):
         return jnp.reshape(x, (*lead, *x.shape[x.ndim - tail:]) if tail else lead)
@@ -226,7 +235,19 @@ def linearise(cell: Cell, inputs: Float[Array, "... i"], points: Float[Array, ".
         spectral_radius=shape(radius), n_unstable=shape(n_unstable), stable=shape(radius < 1.0),
         input_sensitivity=shape(sens, 2), sigma_min=shape(smin),
         input_singular_values=shape(sv_b, 1), hessian=shape(hess, 2), trace=shape(trace),
-        logabsdet=shape(logdet), det_sign=shape(sign), ct_trace=shape(ct_trace))
+        logabsdet=shape(logdet), det_sign=shape(sign), ct_trace=shape(ct_trace),
+        ct_logabsdet=shape(ct_logabsdet))
+
+
+def continuous_logabsdet(eigenvalues: Complex[Array, "... h"], dt: float) -> Float[Array, "..."]:
+    """log|det| of the continuous-time equivalent of a map with eigenvalues λ: Σ log|log(λ) / dt|.
+
+    μ = log(λ) / dt (principal branch, units 1/time) are the eigenvalues of the matrix
+    logarithm of J over dt; the result is log|Π μ| = Σ log|log λ| − H log dt. NaN eigenvalues
+    give NaN.
+    """
+    lam = jnp.asarray(eigenvalues)
+    return jnp.sum(jnp.log(jnp.abs(jnp.log(lam))), axis=-1) - lam.shape[-1] * jnp.log(dt)
 
 
 def mode_trace_det(eigenvalues: Complex[Array, "... h"], dt: float | None = None

@@ -9,12 +9,18 @@ done. A start ends with one status:
 
 - `fixed_point`: ‖r‖∞ is at float round-off and the Newton step from the point is below
   `step_tol`, i.e. Newton has converged on a root.
-- `slow_point`: the iteration stalled at a local minimum of q above round-off (r is orthogonal to
-  the range of J − I); e.g. the "ghost" left just past a saddle-node.
-- `unconverged`: `max_steps` ran out, or the iteration stalled away from a stationary point of q.
-- `diverged`: the iterate ran into the boundary of the search box |h_i| <= `bound` and stayed
-  there (iterates are clipped to the box; for a GRU the box is [−1, 1]^H, which holds every
-  fixed point).
+- `slow_point`: the iteration ended (stalled, or `max_steps` ran out) at a stationary point of
+  q above round-off (r is orthogonal to the range of J − I, ‖(J − I)ᵀ r‖ ≤ `slow` ‖J − I‖_F ‖r‖);
+  e.g. the "ghost" left just past a saddle-node.
+- `unconverged`: `max_steps` ran out, or the iteration stalled, away from a stationary point of
+  q; also a start stuck on the boundary of a box known to hold every root (see `diverged`).
+- `diverged`: the residual became non-finite, or (only when the box |h_i| <= `bound` is not
+  known to hold every root, e.g. the default box 1e3 of a generic callable) the iterate ended on
+  the boundary (it is stopped after 5 iterations pinned there): the root it heads for lies
+  outside the box.
+  Iterates are clipped to the box. For a GRU the box [−1, 1]^H holds every fixed point (h* =
+  tanh(·) lies strictly inside), so a GRU start pinned on the boundary has not run away: it
+  keeps iterating and ends `unconverged` (or on a root) instead.
 
 Units: q(h) = ½‖F(u, h) − h‖², summed (not averaged) over the H units, in squared hidden-state
 units per step of the map. (The published finders report the mean over units, = 2q/H.)
@@ -117,30 +123,38 @@ def _linear_parts(cell, u, h):
     return r, newton, grad, jnp.sum(a_grad**2), jnp.sqrt(jnp.sum(a**2))
 
 
-def _classify(s: _Start, tol: Tolerances, bound: float, stalled) -> tuple[Array, Array]:
+def _classify(s: _Start, tol: Tolerances, bound: float, holds_roots: bool, stalled
+              ) -> tuple[Array, Array]:
+    """(done, status code) of a start; the code stands when the loop ends (`max_steps`)."""
     hmax = jnp.max(jnp.abs(s.h))
     rmax = jnp.max(jnp.abs(s.r))
-    inside = hmax < bound
     root = (hmax <= bound) & (rmax <= tol.residual * jnp.maximum(1.0, hmax)) & (
         jnp.max(jnp.abs(s.newton)) <= tol.step)
     rnorm = jnp.sqrt(jnp.sum(s.r**2))
     stationary = jnp.sqrt(jnp.sum(s.grad**2)) <= tol.slow * s.anorm * rnorm
-    code = jnp.where(root, FIXED_POINT, jnp.where(~inside, DIVERGED,
+    # runaway: a non-finite residual, or (box not known to hold every root) ending on the
+    # boundary, where a start pinned for `_EDGE_STEPS` iterations is stopped
+    ran_away = ~jnp.all(jnp.isfinite(s.r))
+    done = root | stalled | ran_away
+    if not holds_roots:
+        ran_away = ran_away | (hmax >= bound)
+        done = done | (s.edge >= _EDGE_STEPS)
+    code = jnp.where(root, FIXED_POINT, jnp.where(ran_away, DIVERGED,
                      jnp.where(stationary, SLOW_POINT, UNCONVERGED)))
-    return root | stalled | (s.edge >= _EDGE_STEPS), code
+    return done, code
 
 
-def _init(cell, u, h, tol, bound, active):
+def _init(cell, u, h, tol, bound, holds_roots, active):
     h = jnp.clip(h, -bound, bound)
     r, newton, grad, ag2, anorm = _linear_parts(cell, u, h)
     radius = jnp.maximum(1.0, jnp.sqrt(jnp.sum(h**2)))
     s = _Start(h, r, newton, grad, ag2, anorm, radius, jnp.array(0), jnp.array(0),
                jnp.array(False), jnp.array(UNCONVERGED))
-    done, code = _classify(s, tol, bound, jnp.array(False))
+    done, code = _classify(s, tol, bound, holds_roots, jnp.array(False))
     return s._replace(done=done | ~active, code=code)
 
 
-def _step(cell, u, s: _Start, tol: Tolerances, bound: float) -> _Start:
+def _step(cell, u, s: _Start, tol: Tolerances, bound: float, holds_roots: bool) -> _Start:
     """One dogleg trust-region iteration, kept inside the box |h| <= bound.
 
     A done start is returned unchanged.
@@ -183,7 +197,7 @@ def _step(cell, u, s: _Start, tol: Tolerances, bound: float) -> _Start:
                  s.code)
     eps = jnp.finfo(s.h.dtype).eps
     stalled = radius < 10.0 * eps * jnp.maximum(1.0, jnp.sqrt(jnp.sum(h_new**2)))
-    done, code = _classify(new, tol, bound, stalled)
+    done, code = _classify(new, tol, bound, holds_roots, stalled)
     new = new._replace(done=done, code=code)
     return jax.tree.map(lambda old, nw: jnp.where(s.done, old, nw), s, new)
 
@@ -198,11 +212,12 @@ def _bucket_sizes(n: int, smallest: int = 64, from_size: int = 1024) -> list[int
 
 
 def _solve(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], active: Bool[Array, " n"],
-           tol: Tolerances, bound: float, max_steps: int) -> _Start:
+           tol: Tolerances, bound: float, holds_roots: bool, max_steps: int) -> _Start:
     """Solve every start; u[j] is the input of start j. One compiled loop, real early exit."""
-    state = jax.vmap(lambda u1, h1, a1: _init(cell, u1, h1, tol, bound, a1))(u, h0, active)
+    state = jax.vmap(lambda u1, h1, a1: _init(cell, u1, h1, tol, bound, holds_roots, a1))(
+        u, h0, active)
     sizes = _bucket_sizes(h0.shape[0])
-    step = jax.vmap(lambda u1, s1: _step(cell, u1, s1, tol, bound))
+    step = jax.vmap(lambda u1, s1: _step(cell, u1, s1, tol, bound, holds_roots))
 
     def run(size):
         def branch(args):
@@ -253,10 +268,11 @@ def _adam(cell, u, h0, steps: int, lr: float, bound: float):
 
 
 @eqx.filter_jit
-def _warm_and_solve(cell, u, h0, active, tol, bound, max_steps, adam_steps, adam_lr):
+def _warm_and_solve(cell, u, h0, active, tol, bound, holds_roots, max_steps, adam_steps,
+                    adam_lr):
     if adam_steps > 0:
         h0 = _adam(cell, u, h0, adam_steps, adam_lr, bound)
-    return h0, _solve(cell, u, h0, active, tol, bound, max_steps)
+    return h0, _solve(cell, u, h0, active, tol, bound, holds_roots, max_steps)
 
 
 class Solved(NamedTuple):
@@ -278,12 +294,19 @@ class Solved(NamedTuple):
 
 def solve_starts(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], *,
                  tolerances: Tolerances, bound: float, max_steps: int = 100,
-                 batch_size: int = 4096, adam_steps: int = 0, adam_lr: float = 0.01) -> Solved:
+                 batch_size: int = 4096, adam_steps: int = 0, adam_lr: float = 0.01,
+                 bound_holds_roots: bool | None = None) -> Solved:
     """Solve F(u_j, h) = h from each start h0_j, in chunks of `batch_size` (one compile).
 
     Chunks are padded with inactive starts (no iterations, dropped from the result) so that
     every chunk has the same shape.
+
+    `bound_holds_roots`: the box |h_i| <= `bound` is known to hold every root, so a start pinned
+    on its boundary has not run away (status `unconverged`, not `diverged`; see the module
+    docstring). Default: True for an `eqx.nn.GRUCell` with `bound` >= 1, else False.
     """
+    if bound_holds_roots is None:
+        bound_holds_roots = isinstance(cell, eqx.nn.GRUCell) and bound >= 1.0
     u = np.asarray(u)
     h0 = np.asarray(h0)
     total = h0.shape[0]
@@ -296,8 +319,8 @@ def solve_starts(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], *,
         take = np.concatenate([np.arange(lo, lo + n), np.full(chunk - n, lo)])
         active = np.arange(chunk) < n
         used, st = _warm_and_solve(cell, jnp.asarray(u[take]), jnp.asarray(h0[take]),
-                                   jnp.asarray(active), tolerances, bound, max_steps,
-                                   adam_steps, adam_lr)
+                                   jnp.asarray(active), tolerances, bound,
+                                   bool(bound_holds_roots), max_steps, adam_steps, adam_lr)
         outs.append(jax.tree.map(lambda x: np.asarray(x)[:n], (used, st)))
     cat = lambda xs: np.concatenate(xs, axis=0)  # noqa: E731
     st = jax.tree.map(lambda *xs: cat(xs), *[o[1] for o in outs])

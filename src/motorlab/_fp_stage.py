@@ -3,9 +3,10 @@
 Steady state: the model is evaluated on the steady-state grid (target = start = a grid point)
 at each SISU; each condition's hidden states (all evaluations × time steps, strided) start the
 finder on that condition's map, and its final state picks the primary point.
-Reaches: centre-out reaches from the origin are evaluated without noise; each reach's hidden
-states start the goal-goal and init-goal finders, and the fixed point of every time step's
-input is traced along a few reaches, warm-started from the previous step.
+Reaches: centre-out reaches from the origin are evaluated without noise, under each field
+amplitude of `reach.amp` (column `amp`); each reach's hidden states start the goal-goal and
+init-goal finders, and the fixed point of every time step's input is traced along a few
+reaches, warm-started from the previous step.
 """
 
 from collections.abc import Mapping
@@ -63,7 +64,7 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
     points = steady_state_fixed_points(
         ensemble.cell, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
         key=jr.PRNGKey(int(e["seed"])), states=states, references=references,
-        stride=int(e["candidate_stride"]))
+        stride=int(e["candidate_stride"]), dt=float(hps["plant"]["dt"]))
     points.insert(1, "included", ev.included[points["replicate"].to_numpy()])
     n_pcs = int(e["n_pcs"])
     frames, readouts, pcas = [], [], []
@@ -137,9 +138,23 @@ def _network_inputs(hps: Mapping, goal, pos, vel, sisu) -> np.ndarray:
     return np.concatenate(parts, axis=-1).astype(np.float32)
 
 
+def reach_amplitudes(hps: Mapping, cfg: Mapping) -> list[float]:
+    """Field amplitudes the reaches are evaluated under: `reach.amp[<the model's field type>]`
+    (SPEC §2.11: curl {0, 2}); [0] when not configured."""
+    amp = cfg.get("amp") or {}
+    values = amp.get(hps["pert"]["type"], [0.0]) if isinstance(amp, Mapping) else amp
+    return [float(a) for a in values] or [0.0]
+
+
 def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
-    """Goal-goal / init-goal points per replicate × reach × SISU, and FP trajectories of a few
-    reaches of the first included replicate, both with PC1–3 of a PCA fitted on late hidden states."""
+    """Goal-goal / init-goal points per replicate × field amplitude × reach × SISU, and FP
+    trajectories of a few reaches of the first included replicate at every amplitude and SISU,
+    both with PC1–3 of a PCA fitted on late hidden states (all amplitudes and SISUs).
+
+    Reaches are evaluated without noise under each amplitude of `reach.amp` of the model's
+    field type (column `amp`). The goal-goal and init-goal maps do not depend on the field; the
+    amplitude changes their candidate states (and so, rarely, the points found) and the
+    network inputs along the reach, hence the fixed-point trajectories."""
     cfg = e["reach"]
     n_t = int(hps["plant"]["n_steps"])
     from_step = int(cfg["pca_from_step"])
@@ -147,51 +162,62 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
         raise ValueError(f"fixed_points.reach.pca_from_step must be in [0, {n_t - 2}] for "
                          f"n_steps = {n_t}, got {from_step}")
     sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
+    amps = reach_amplitudes(hps, cfg)
     n_dir = int(cfg["n_directions"])
     ev = evaluate(ensemble, hps, {
         "eval_n": 1, "seed": e["seed"],
         "task": {"grid_n": 1, "n_directions": n_dir, "reach_length": float(cfg["reach_length"])},
-        "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
+        "pert": {"type": hps["pert"]["type"], "amp": amps}, "sisu": sisu,
         "model": {"feedback_noise_std": 0.0, "motor_noise_std": 0.0},
     }, included=included, keep_hidden=True)
-    hidden = ev.hidden[0]  # (R, C, T, H), C = SISU-major × directions
+    hidden = ev.hidden[0]  # (R, C, T, H), C = amplitude-major × SISU × directions
     n_rep, _, _, size = hidden.shape
-    n_s = 1 if sisu is None else len(sisu)
+    n_s, n_a = (1 if sisu is None else len(sisu)), len(amps)
     trials = centre_out(1, n_dir, float(cfg["reach_length"]), hps["plant"]["workspace"])
-    by_cond = hidden.reshape(n_rep, n_s, n_dir, n_t, size)
-    states = [[by_cond[r, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
-              for r in range(n_rep)]
-    refs = np.stack([by_cond[:, :, :, -1], by_cond[:, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
-    points = reach_fixed_points(ensemble.cell, np.asarray(trials.start), np.asarray(trials.goal), sisu,
-                                key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
-                                references=np.transpose(refs, (0, 2, 1, 3, 4)), stride=1)
+    by_cond = hidden.reshape(n_rep, n_a, n_s, n_dir, n_t, size)
+    frames = []
+    for a, amp in enumerate(amps):
+        states = [[by_cond[r, a, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
+                  for r in range(n_rep)]
+        refs = np.stack([by_cond[:, a, :, :, -1], by_cond[:, a, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
+        pts = reach_fixed_points(ensemble.cell, np.asarray(trials.start), np.asarray(trials.goal), sisu,
+                                 key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
+                                 references=np.transpose(refs, (0, 2, 1, 3, 4)), stride=1,
+                                 dt=float(hps["plant"]["dt"]))
+        pts.insert(1, "amp", np.float32(amp))
+        frames.append(pts)
+    points = pd.concat(frames, ignore_index=True)
     points = points.assign(included=ev.included[points["replicate"].to_numpy()],
                            direction=points["condition"].astype(np.int16))
     frames, pcas = [], []
     for r in range(n_rep):
-        pca = fit_pca(by_cond[r, :, :, from_step:], 3)
+        pca = fit_pca(by_cond[r, :, :, :, from_step:], 3)
         pcas.append(pca)
         frames.append(pca_columns(pca, points[points["replicate"] == r], 3))
     points = pd.concat(frames, ignore_index=True)
-    # Fixed-point trajectories for a few evenly spaced reaches, every SISU, first included replicate.
+    # Fixed-point trajectories for a few evenly spaced reaches, every amplitude and SISU, first
+    # included replicate.
     rep = int(np.flatnonzero(ev.included)[0]) if ev.included.any() else 0
     dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
     goal = np.asarray(trials.goal)[dirs]
+    pos_all = ev.pos[0, rep].reshape(n_a, n_s, n_dir, n_t, 2)
+    vel_all = ev.vel[0, rep].reshape(n_a, n_s, n_dir, n_t, 2)
     traj_frames = []
-    for si in range(n_s):
-        pos = ev.pos[0, rep].reshape(n_s, n_dir, n_t, 2)[si, dirs]
-        vel = ev.vel[0, rep].reshape(n_s, n_dir, n_t, 2)[si, dirs]
-        s_val = None if sisu is None else np.full(len(dirs), sisu[si])
-        inputs = _network_inputs(hps, goal, pos, vel, s_val)
-        h = by_cond[rep, si, dirs, 1:]
-        fpt = fixed_point_trajectories(replicate(ensemble, rep).cell, inputs, h)
-        fpt = fpt.assign(t=fpt["t"] + 1, direction=dirs[fpt["trial"].to_numpy()].astype(np.int16),
-                         sisu=np.float32(np.nan if sisu is None else sisu[si]), replicate=np.int16(rep))
-        fpt = pca_columns(pcas[rep], fpt, 3)
-        hid = pd.DataFrame({"trial": np.repeat(np.arange(len(dirs)), n_t - 1), "t": np.tile(np.arange(1, n_t), len(dirs))})
-        hid["h"] = list(h.reshape(-1, size))
-        fpt = fpt.join(pca_columns(pcas[rep], hid, 3)[["pc1", "pc2", "pc3"]].add_prefix("hidden_"))
-        traj_frames.append(fpt)
+    for a, amp in enumerate(amps):
+        for si in range(n_s):
+            s_val = None if sisu is None else np.full(len(dirs), sisu[si])
+            inputs = _network_inputs(hps, goal, pos_all[a, si, dirs], vel_all[a, si, dirs], s_val)
+            h = by_cond[rep, a, si, dirs, 1:]
+            fpt = fixed_point_trajectories(replicate(ensemble, rep).cell, inputs, h)
+            fpt = fpt.assign(t=fpt["t"] + 1, direction=dirs[fpt["trial"].to_numpy()].astype(np.int16),
+                             sisu=np.float32(np.nan if sisu is None else sisu[si]), amp=np.float32(amp),
+                             replicate=np.int16(rep))
+            fpt = pca_columns(pcas[rep], fpt, 3)
+            hid = pd.DataFrame({"trial": np.repeat(np.arange(len(dirs)), n_t - 1),
+                                "t": np.tile(np.arange(1, n_t), len(dirs))})
+            hid["h"] = list(h.reshape(-1, size))
+            fpt = fpt.join(pca_columns(pcas[rep], hid, 3)[["pc1", "pc2", "pc3"]].add_prefix("hidden_"))
+            traj_frames.append(fpt)
     readouts = pd.concat([readout_directions(pcas[r], [replicate(ensemble, r).readout], 3).assign(replicate=np.int16(r))
                           for r in range(n_rep)], ignore_index=True)
     return points, pd.concat(traj_frames, ignore_index=True), readouts
@@ -205,12 +231,22 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
         evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}` with hps
             `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs, reach: {...}}`.
         points_path: steady-state points, one row per unique point (replicate × position × SISU).
+            The primary point of each condition carries its linearisation (`linearise`, dt =
+            the plant's dt; NaN on other rows): trace, logabsdet, det_sign of J = ∂F/∂h;
+            ct_trace (Σ Re μ) and ct_logabsdet (Σ log|μ|) of the continuous-time eigenvalues
+            μ = log(λ) / dt; sigma_min = σ_min(I − J); input_sv_max = largest singular value of
+            B = ∂F/∂u; sensitivity = ‖dh*/du‖₂ and sensitivity_<block> for the input blocks
+            target_pos, target_vel, fb_pos, fb_vel, sisu (largest singular value of those
+            columns of dh*/du = (I − J)⁻¹ B); hessian_norm and hessian_min_eig of the Hessian of
+            q. The reach table carries the same columns.
         eigenvalues_path: eigenvalues of every steady-state point, long form.
         summary_path: grid shift with SISU and its readout alignment (`kind` "grid_shift"),
             readout directions in each replicate's PC space (`kind` "readout", steady PCA) and
             in the reach PCA (`kind` "reach_readout").
-        reach_path: goal-goal / init-goal points per replicate × reach × SISU.
-        trajectories_path: fixed-point trajectories (one row per reach × SISU × step) with the
+        reach_path: goal-goal / init-goal points per replicate × field amplitude (`amp`, from
+            `reach.amp` of the model's field type) × reach × SISU.
+        trajectories_path: fixed-point trajectories (one row per amplitude × reach × SISU ×
+            step; `trial` numbers the traced reaches within one amplitude and SISU) with the
             PC coordinates of the points (pc*) and of the hidden states (hidden_pc*).
         continuation_path, events_path: SISU continuation of the steady-state points near the
             origin (`sisu_continuation`); empty tables when there is nothing to sweep (part-1

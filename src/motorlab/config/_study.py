@@ -361,6 +361,10 @@ def _plant_perts(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tu
 
 
 def _fixed_points(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
+    reach = dict(settings["reach"])
+    # Only the amplitudes of the model's own field type, so that the other type's list does not
+    # enter this evaluation's identity.
+    reach["amp"] = list(reach["amp"][hps["pert"]["type"]])
     return [("steady", {
         "eval_n": _eval_n(settings, _noise(settings, hps)),
         "seed": hps["seed"],
@@ -368,7 +372,7 @@ def _fixed_points(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[t
         "sisu": _sisu(settings, hps),
         "candidate_stride": settings["candidate_stride"],
         "n_pcs": settings["n_pcs"],
-        "reach": dict(settings["reach"]),
+        "reach": reach,
         "continuation": dict(settings["continuation"]),
     })]
 

@@ -19,8 +19,10 @@ from ._violins import (
 )
 from ._training import loss_history as loss_history
 from ._fixed_points import (
+    direction_across_sisu as direction_across_sisu,
     eigenvalue_histograms as eigenvalue_histograms,
     eigenvalue_scatter as eigenvalue_scatter,
+    fixed_point_figure_set as fixed_point_figure_set,
     fixed_points_3d as fixed_points_3d,
     trace_determinant as trace_determinant,
     trajectories_3d as trajectories_3d,

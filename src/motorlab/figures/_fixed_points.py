@@ -244,3 +244,131 @@ def trace_determinant(eigs: pd.DataFrame, color: str = "sisu", *, time: str = "d
     fig.update_layout(template=TEMPLATE, title=title, legend_title_text=label(color),
                       xaxis_title=x_title, yaxis_title=y_title)
     return fig
+
+
+def direction_across_sisu(trajectories: pd.DataFrame, direction: int | None = None, *,
+                          readout: pd.DataFrame | None = None, scale: float = 0.25,
+                          title: str | None = None) -> go.Figure:
+    """One reach direction across SISUs (SPEC §2.11): the hidden trajectory (lines) and the
+    fixed-point trajectory (markers) of that reach at every SISU, coloured by SISU.
+
+    Arguments:
+        trajectories: fixed-point trajectory rows of one replicate and field amplitude (columns
+            direction, sisu, trial, t, pc1…pc3 of the points and hidden_pc1…3 of the states).
+        direction: the reach direction; default the lowest traced one.
+        readout: `readout_directions` rows of the replicate (reach PCA); optional.
+    """
+    if direction is None:
+        direction = int(trajectories["direction"].min())
+    one = trajectories[trajectories["direction"] == direction].copy()
+    # one trajectory per SISU: number them by SISU so that trials do not collide
+    one["trial"] = one.groupby("sisu", dropna=False).ngroup()
+    hidden = one[["trial", "t", "sisu", "hidden_pc1", "hidden_pc2", "hidden_pc3"]].rename(
+        columns=lambda c: c.removeprefix("hidden_"))
+    return trajectories_3d(hidden, one[["trial", "t", "pc1", "pc2", "pc3"]], "sisu",
+                           readout=readout, scale=scale, title=title)
+
+
+def fixed_point_figure_set(points: pd.DataFrame, eigs: pd.DataFrame, summaries: pd.DataFrame,
+                           reach: pd.DataFrame, trajectories: pd.DataFrame,
+                           continuation: pd.DataFrame, events: pd.DataFrame, *,
+                           compare_key: str, compare_col: str, dt: float
+                           ) -> dict[str, go.Figure]:
+    """Every fixed-point figure of a group of models, from the fixed-point stage's tables.
+
+    The tables are those of `motorlab._fp_stage.fixed_points`, concatenated over the group's
+    models, each with the column `compare_col` holding the model's value of `compare_key` (e.g.
+    "train_std" for pert.std). Only primary points of included replicates are drawn.
+
+    Per value v of `compare_col` (tag `<compare_col>-<v>`): eigenvalue scatters by SISU /
+    replicate / position, discrete and continuous (`dt`) trace–determinant diagrams, angle and
+    modulus histograms of the lowest vs highest SISU, the steady grid in PC1–3 with readout
+    vectors, the SISU continuation's branch diagram, the goal-goal / init-goal points, the
+    fixed-point trajectories of the traced reaches per SISU (coloured by direction) and one
+    reach direction across SISUs (coloured by SISU); the reach figures once per field amplitude
+    (`__amp-<a>` when there is more than one). Across values: histograms comparing them.
+
+    Returns:
+        {figure name: figure}; names are `<kind>__<tag>[__sisu-<s>][__amp-<a>]`.
+    """
+    from ._continuation import branch_diagram
+
+    col, key = compare_col, compare_key
+    points = points[points["primary"] & points["included"]]
+    reach = reach[reach["primary"] & reach["included"]]
+    eigs = eigs[eigs["primary"] & eigs["included"]]
+    figs: dict[str, go.Figure] = {}
+    for value in sorted(eigs[col].unique()):
+        tag_, title = f"{col}-{float(value):g}", f"{key} = {float(value):g}"
+        at = eigs[eigs[col] == value]
+        figs[f"eigenvalues_by_sisu__{tag_}"] = eigenvalue_scatter(at, "sisu", title=title)
+        figs[f"eigenvalues_by_replicate__{tag_}"] = eigenvalue_scatter(at, "replicate", title=title)
+        figs[f"eigenvalues_by_position__{tag_}"] = eigenvalue_scatter(
+            at, "position", marginals=False, title=title)
+        figs[f"trace_determinant__{tag_}"] = trace_determinant(at, "sisu", title=title)
+        figs[f"trace_determinant_continuous__{tag_}"] = trace_determinant(
+            at, "sisu", time="continuous", dt=dt, title=f"{title} (continuous time)")
+        lo, hi = at["sisu"].min(), at["sisu"].max()
+        if hi > lo:
+            figs[f"eigenvalue_histograms_sisu_lowhigh__{tag_}"] = eigenvalue_histograms(
+                at[at["sisu"].isin([lo, hi])], "sisu", title=title)
+        pts = points[points[col] == value]
+        if len(pts):
+            rep = int(pts["replicate"].min())
+            readout = summaries[(summaries["kind"] == "readout") & (summaries[col] == value)
+                                & (summaries["replicate"] == rep)]
+            figs[f"fixed_point_grid_3d__{tag_}"] = fixed_points_3d(
+                pts[pts["replicate"] == rep], "sisu", readout=readout,
+                title=f"{title}, replicate {rep}")
+        branches = (continuation[(continuation[col] == value) & continuation["included"]]
+                    if len(continuation) else continuation)
+        if len(branches):
+            rep = int(branches["replicate"].min())
+            ev = events[(events[col] == value) & (events["replicate"] == rep)]
+            figs[f"sisu_continuation__{tag_}"] = branch_diagram(
+                branches[branches["replicate"] == rep], ev, title=f"{title}, replicate {rep}")
+        figs.update(_reach_figure_set(reach[reach[col] == value],
+                                      trajectories[trajectories[col] == value],
+                                      summaries[summaries[col] == value], tag_, title))
+    if eigs[col].nunique() > 1:
+        figs["eigenvalue_histograms_compare_train"] = eigenvalue_histograms(eigs, col)
+    return figs
+
+
+def _reach_figure_set(reach, trajectories, summaries, tag_: str, title: str
+                      ) -> dict[str, go.Figure]:
+    """Reach figures of one compare value, once per field amplitude."""
+    figs: dict[str, go.Figure] = {}
+    amps = sorted(reach["amp"].unique()) if "amp" in reach and len(reach) else [None]
+    for amp in amps:
+        suffix = "" if amp is None or len(amps) == 1 else f"__amp-{float(amp):g}"
+        at_title = title if amp is None else f"{title}, field {float(amp):g}"
+        rch = reach if amp is None else reach[reach["amp"] == amp]
+        trj = (trajectories if amp is None or "amp" not in trajectories
+               else trajectories[trajectories["amp"] == amp])
+        if not len(rch):
+            continue
+        rep = int(rch["replicate"].min())
+        readout = summaries[(summaries["kind"] == "reach_readout") & (summaries["replicate"] == rep)]
+        figs[f"reach_fixed_points_3d__{tag_}{suffix}"] = fixed_points_3d(
+            rch[rch["replicate"] == rep], "sisu", readout=readout, symbol="kind",
+            title=f"{at_title}, replicate {rep}: goal-goal (open), init-goal (filled)")
+        if not len(trj):
+            continue
+        rep_t = int(trj["replicate"].iloc[0])
+        readout_t = summaries[(summaries["kind"] == "reach_readout")
+                              & (summaries["replicate"] == rep_t)]
+        for s, tr in trj.groupby("sisu", dropna=False):
+            hidden = tr[["trial", "t", "direction", "hidden_pc1", "hidden_pc2", "hidden_pc3"]].rename(
+                columns=lambda c: c.removeprefix("hidden_"))
+            name = (f"fixed_point_trajectories_3d__{tag_}"
+                    + ("" if np.isnan(s) else f"__sisu-{float(s):g}") + suffix)
+            figs[name] = trajectories_3d(
+                hidden, tr[["trial", "t", "pc1", "pc2", "pc3"]], "direction", readout=readout_t,
+                title=f"{at_title}, SISU {float(s):g}, replicate {rep_t}")
+        if trj["sisu"].nunique() > 1:
+            d = int(trj["direction"].min())
+            figs[f"fixed_point_trajectories_by_sisu_3d__{tag_}{suffix}"] = direction_across_sisu(
+                trj, d, readout=readout_t,
+                title=f"{at_title}, direction {d} across SISU, replicate {rep_t}")
+    return figs
