@@ -163,3 +163,17 @@ def test_continuous_time_determinant_of_a_hand_computed_map(dtype):
     np.testing.assert_allclose(lin_neg.ct_logabsdet, np.log(np.hypot(np.log(0.5), np.pi)),
                                rtol=1e-5)
     assert np.isnan(linearise(lin_map, jnp.zeros(1, dtype), jnp.zeros(3, dtype)).ct_logabsdet)
+
+
+
+def test_exactly_singular_i_minus_j_gives_nan_sensitivity_not_an_error():
+    """Where I − J is exactly singular (J = I: every point is fixed) dh*/du does not exist:
+    it is NaN, and the rest of the linearisation is still given."""
+    def identity_map(u, h):
+        return h + 0.0 * u[0]
+
+    lin = linearise(identity_map, jnp.zeros((2, 1)), jnp.zeros((2, 3)))
+    assert np.all(np.isnan(np.asarray(lin.input_sensitivity)))
+    np.testing.assert_allclose(np.asarray(lin.sigma_min), 0.0)
+    np.testing.assert_allclose(np.asarray(lin.spectral_radius), 1.0)
+    np.testing.assert_allclose(np.asarray(lin.logabsdet), 0.0)

@@ -134,18 +134,37 @@ class Linearisation(eqx.Module):
 
 
 @eqx.filter_jit
-def _real_parts(cell: Cell, u: Array, h: Array):
+def _derivatives(cell: Cell, u: Array, h: Array):
+    """(J, B, Hessian of q) at each row: autodiff and products only, no LAPACK calls."""
     def one(u1, h1):
-        jac = state_jacobian(cell, u1, h1)
-        b = input_jacobian(cell, u1, h1)
-        eye = jnp.eye(h1.shape[0], dtype=h1.dtype)
-        sens = jnp.linalg.solve(eye - jac, b)
-        sv_a = jnp.linalg.svd(eye - jac, compute_uv=False)
-        sv_b = jnp.linalg.svd(b, compute_uv=False)
-        sign, logdet = jnp.linalg.slogdet(jac)
-        return jac, b, sens, sv_a[-1], sv_b, q_hessian(cell, u1, h1), jnp.trace(jac), logdet, sign
+        return state_jacobian(cell, u1, h1), input_jacobian(cell, u1, h1), q_hessian(cell, u1, h1)
 
     return jax.vmap(one)(u, h)
+
+
+def _decompositions(jac: np.ndarray, b: np.ndarray):
+    """(dh*/du, σ_min(I − J), σ(B), log|det J|, sign det J) on the host, with NumPy's LAPACK.
+
+    Not in XLA: jaxlib 0.10's batched CPU decompositions share XLA's thread pool, and two of
+    them running at once in one executable can deadlock it (seen on 2 cores, flag
+    --xla_cpu_multi_thread_eigen=false or not).
+    """
+    a = np.eye(jac.shape[-1], dtype=jac.dtype) - jac
+    try:
+        sens = np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:  # an exactly singular I − J (a fold): no finite dh*/du there
+        sens = np.stack([_solve_or_nan(a_k, b_k) for a_k, b_k in zip(a, b)]) if len(a) else a @ b
+    sv_a = np.linalg.svd(a, compute_uv=False)
+    sv_b = np.linalg.svd(b, compute_uv=False)
+    sign, logdet = np.linalg.slogdet(jac)
+    return sens, sv_a[:, -1], sv_b, logdet, sign
+
+
+def _solve_or_nan(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.full(b.shape, np.nan, b.dtype)
 
 
 def eigen(matrices: Float[Array, "n h h"], vectors: bool = False):
@@ -211,11 +230,14 @@ def linearise(cell: Cell, inputs: Float[Array, "... i"], points: Float[Array, ".
     u = jnp.broadcast_to(inputs, (*lead, n_i)).reshape(-1, n_i)
     valid = jnp.all(jnp.isfinite(h), axis=-1)
     n = h.shape[0]
-    parts = _real_parts(cell, pad_rows(jnp.where(valid[:, None], u, 0.0), fill=0.0),
-                        pad_rows(jnp.where(valid[:, None], h, 0.0), fill=0.0))
+    jac, b, hess = (np.asarray(x)[:n] for x in _derivatives(
+        cell, pad_rows(jnp.where(valid[:, None], u, 0.0), fill=0.0),
+        pad_rows(jnp.where(valid[:, None], h, 0.0), fill=0.0)))
+    parts = [jac, b, *_decompositions(jac, b), hess, np.trace(jac, axis1=-2, axis2=-1)]
     nan = jnp.array(jnp.nan, dtype=h.dtype)
-    parts = [jnp.where(valid.reshape(-1, *([1] * (p.ndim - 1))), p[:n], nan) for p in parts]
-    jac, b, sens, smin, sv_b, hess, trace, logdet, sign = parts
+    parts = [jnp.where(valid.reshape(-1, *([1] * (p.ndim - 1))), jnp.asarray(p, h.dtype), nan)
+             for p in parts]
+    jac, b, sens, smin, sv_b, logdet, sign, hess, trace = parts
     vals, vecs = eigen(jac, vectors=eigenvectors)
     modulus = jnp.abs(vals)
     radius = jnp.max(modulus, axis=-1)
