@@ -98,6 +98,9 @@ def test_query_prints_matching_records(workdir, capsys):
                          "--columns", "variant,pert.std", "--format", "csv")
     assert out.splitlines()[0] == "id,variant,pert__std"
     assert len(out.splitlines()) == 1 + 2  # curl sigma 1.0 at delays 0 and 2
+    status, out, _ = run(capsys, "query", "evaluations", "--where", "variant=full", "pert.std>0.5",
+                         "--columns", "id,variant", "--format", "csv")
+    assert out.splitlines()[0] == "id,variant"  # an asked-for id is not printed twice
     status, _, err = run(capsys, "query", "models", "--where", "pert.sdt=1")
     assert status == 1 and "did you mean 'pert.std'" in err
 

@@ -125,7 +125,8 @@ def _run_query(args: argparse.Namespace) -> int:
 
     frame = query(args.table, parse_where(args.where), results_dir=args.results, db_path=args.db)
     if args.columns:
-        columns = ["id", *[c.replace(".", "__") for c in args.columns.split(",") if c]]
+        asked = [c.replace(".", "__") for c in args.columns.split(",") if c]
+        columns = list(dict.fromkeys(["id", *asked]))  # id always first, never twice
     elif args.all:
         columns = [c for c in frame.columns if c not in ("hps", "params")]
     else:
