@@ -4,8 +4,9 @@ A study config has one entry per part (`part1`, `part2`), each with a `train:` s
 `defaults/train.yaml`, with `part` set to the part's number) and `analyses:` (each merged over its
 subtree of `defaults/analyses.yaml`). A `preset: <name>` in the spread merges the packaged preset
 `defaults/presets/<name>.yaml` over the defaults first, so the config's own values still win; the
-preset's name is not a hyperparameter (only the values it sets enter the model's identity). `load_study` resolves and validates all of it at once; the
-workflow calls it while building its job graph, so it does no I/O beyond reading the config.
+preset's name is not a hyperparameter (only the values it sets enter the model's identity).
+`load_study` resolves and validates all of it at once; the workflow calls it while building its
+job graph, so it does no I/O beyond reading the config.
 """
 
 import dataclasses
