@@ -188,6 +188,8 @@ def _grid(cells, inputs, meta, *, key, states, references, options, linearise_pr
     references = _per_replicate(references, len(cells), "references")
     frames = []
     meta = meta.assign(_input=np.arange(len(meta)))
+    blocks = _input_blocks(input_blocks, inputs.shape[-1])
+    names = list(LINEARISATION_COLUMNS) + [f"sensitivity_{b}" for b in blocks]
     for r, cell in enumerate(cells):
         fps = find_fixed_points(cell, inputs, key=jr.fold_in(key, r), states=states[r],
                                 **options)
@@ -196,12 +198,10 @@ def _grid(cells, inputs, meta, *, key, states, references, options, linearise_pr
         frame.insert(0, "replicate", np.int16(r))
         if linearise_primary:
             prim = np.flatnonzero(frame["primary"].to_numpy())
-            names = list(LINEARISATION_COLUMNS) + [
-                f"sensitivity_{b}" for b in _input_blocks(input_blocks, inputs.shape[-1])]
             cols = linearisation_columns(
                 cell, inputs[frame["_input"].to_numpy()[prim].astype(np.int64)],
                 np.stack(frame["h"].to_numpy()[prim]), dt=dt,
-                input_blocks=input_blocks) if prim.size else {}
+                input_blocks=blocks) if prim.size else {}
             for name in names:
                 col = np.full(len(frame), np.nan, np.float32)
                 if prim.size:
