@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from motorlab._measures import compute_measures
+from motorlab.analysis._measures import compute_measures
 from motorlab.figures import (
     aligned_trajectories,
     find_browser,

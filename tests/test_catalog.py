@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from motorlab._catalog import (
+from motorlab.store._catalog import (
     CatalogError,
     check_sidecar,
     fold_sidecars,
@@ -21,9 +21,9 @@ from motorlab._catalog import (
     read_table,
     write_sidecar,
 )
-from motorlab._io import provenance
-from motorlab._clean import find_orphans, remove_orphans
-from motorlab._find import export_figures, find_models, load_model, query
+from motorlab.store._model_files import provenance
+from motorlab.store._clean import find_orphans, remove_orphans
+from motorlab.store._find import export_figures, find_models, load_model, query
 from motorlab.config import load_study
 
 STUDY = {
@@ -233,7 +233,7 @@ def test_parallel_jobs_writing_sidecars_lose_no_record(tmp_path):
     # A fork server imports motorlab once and forks the 8 jobs from it (each spawned job would
     # import JAX again); forking the test process itself is unsafe once JAX has started threads.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["motorlab._catalog"])
+    ctx.set_forkserver_preload(["motorlab.store._catalog"])
     with ctx.Pool(n_jobs) as pool:
         writes = pool.starmap_async(write_sidecar, tasks, chunksize=per_job)
         folder = ctx.Process(target=_fold_many, args=(results, 20))
@@ -265,9 +265,9 @@ def test_find_models_filters_like_the_config(products):
 def test_load_model_loads_the_unique_match_or_explains_the_ambiguity(products, monkeypatch):
     study, results = products
     calls = []
-    fake = types.ModuleType("motorlab._io")
+    fake = types.ModuleType("motorlab.store._model_files")
     fake.load_model_file = lambda path: calls.append(Path(path)) or ("ensemble", {"path": path})
-    monkeypatch.setitem(sys.modules, "motorlab._io", fake)
+    monkeypatch.setitem(sys.modules, "motorlab.store._model_files", fake)
     monkeypatch.chdir(results.parent.parent)  # paths resolve against results_dir, not the cwd
     ensemble, _ = load_model(results, pert__type="curl", pert__std=1.0, model__feedback_delay_steps=0)
     assert ensemble == "ensemble"

@@ -11,7 +11,7 @@ import pytest
 
 from gru_examples import (C_FOLD, H, P_FOLD, block_cell, block_fixed_points, fold_cell,
                           random_cell, scalar_roots)
-from motorlab._fixed_points import (DIVERGED, FIXED_POINT, SLOW_POINT, UNCONVERGED,
+from motorlab.analysis.fixed_points._find import (DIVERGED, FIXED_POINT, SLOW_POINT, UNCONVERGED,
                                     default_tolerances, find_fixed_points, make_starts)
 
 
@@ -197,7 +197,7 @@ def test_tolerances_follow_precision():
 
 
 def test_solver_compiles_once_per_shape(monkeypatch, getkey):
-    import motorlab._fp_solve as fp_solve
+    import motorlab.analysis.fixed_points._solve as fp_solve
 
     traces = []
     original = fp_solve._solve

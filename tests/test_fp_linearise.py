@@ -11,8 +11,8 @@ import pytest
 
 from gru_examples import (C_FOLD, H, block_cell, block_fixed_points, fold_cell, random_cell,
                           scalar_roots)
-from motorlab._fixed_points import find_fixed_points
-from motorlab._fp_linearise import (input_jacobian, linearise, mode_trace_det, q_hessian,
+from motorlab.analysis.fixed_points._find import find_fixed_points
+from motorlab.analysis.fixed_points._linearise import (input_jacobian, linearise, mode_trace_det, q_hessian,
                                     state_jacobian)
 
 

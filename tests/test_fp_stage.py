@@ -10,7 +10,7 @@ import pytest
 
 from motorlab import make_ensemble, save_model_file
 from motorlab.config._load import train_defaults
-from motorlab.pipeline import fixed_points
+from motorlab.stages._pipeline import fixed_points
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def test_fixed_point_figure_set_names_and_kinds(tables):
 
 
 def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
-    from motorlab.pipeline import fixed_point_figures
+    from motorlab.stages._pipeline import fixed_point_figures
 
     _, t, _ = tables
     paths = {}

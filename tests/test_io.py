@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import motorlab._io as mio
+import motorlab.store._model_files as mio
 from motorlab import load_model_file, make_ensemble, read_header, save_model_file
 from motorlab.config._load import train_defaults
 

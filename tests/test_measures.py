@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from motorlab._align import AlignedTrials, aligned_trials
-from motorlab._measures import (
+from motorlab.analysis._align import AlignedTrials, aligned_trials
+from motorlab.analysis._measures import (
     MEASURES,
     Measure,
     compute_measures,
@@ -240,8 +240,8 @@ def test_output_correlation_broadcasts_per_replicate_readouts():
 
 
 def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
-    from motorlab import pipeline
-    from motorlab._states import read_table, write_table
+    from motorlab import stages
+    from motorlab.store._tables import read_table, write_table
 
     df, _ = reach
     two = pd.concat([df, df.assign(condition=np.int32(1), direction=np.int16(1))], ignore_index=True)
@@ -250,7 +250,7 @@ def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
     write_table(two, states)
 
     out = tmp_path / "m.parquet"
-    pipeline.measures(states, measures_path=out, names=["max_net_force", "output_correlation"])
+    stages.measures(states, measures_path=out, names=["max_net_force", "output_correlation"])
     table = read_table(out)
     assert list(table["measure"]) == ["max_net_force"] * 2 + ["output_correlation"] * 2
     corr = table[table["measure"] == "output_correlation"]
@@ -258,20 +258,20 @@ def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
     np.testing.assert_allclose(corr["value"], [0.25, 0.75])
     assert table["value"].dtype == np.float64 and "t" not in table.columns
 
-    pipeline.measures(states, measures_path=out, names=["output_correlation"])
+    stages.measures(states, measures_path=out, names=["output_correlation"])
     assert set(read_table(out)["measure"]) == {"output_correlation"}
-    pipeline.measures(states, measures_path=out, names=["max_net_force"])
+    stages.measures(states, measures_path=out, names=["max_net_force"])
     assert set(read_table(out)["measure"]) == {"max_net_force"}
-    pipeline.measures(states, measures_path=out)
+    stages.measures(states, measures_path=out)
     assert set(read_table(out)["measure"]) == set(MEASURES) | {"output_correlation"}
     with pytest.raises(ValueError, match="unknown measures \\['speed'\\]"):
-        pipeline.measures(states, measures_path=out, names=["speed", "output_correlation"])
+        stages.measures(states, measures_path=out, names=["speed", "output_correlation"])
 
     write_table(df, states)  # a states table without the evaluation-time column
-    pipeline.measures(states, measures_path=out)
+    stages.measures(states, measures_path=out)
     assert set(read_table(out)["measure"]) == set(MEASURES)
     with pytest.raises(ValueError, match="no 'output_correlation' column"):
-        pipeline.measures(states, measures_path=out, names=["output_correlation"])
+        stages.measures(states, measures_path=out, names=["output_correlation"])
 
 
 def test_output_correlation_runs_in_jax_and_matches_the_evaluation():
@@ -307,7 +307,7 @@ def backward_start_states(offsets):
 
 
 def test_initial_force_direction_near_pi_and_its_unwrapping():
-    from motorlab._measures import circular_mean, unwrap_angles, wrap_angle
+    from motorlab.analysis._measures import circular_mean, unwrap_angles, wrap_angle
 
     offsets = np.array([-0.1, -0.05, 0.05, 0.1])
     aligned, _ = aligned_trials(backward_start_states(offsets))

@@ -5,14 +5,11 @@ Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `clean
 Adding a subcommand is adding one function `add(subparsers)` that creates its parser with
 `subparsers.add_parser(...)` and sets `func=<handler>` via `set_defaults`, where the handler takes
 the parsed arguments and returns an exit status (or None for 0). Put the function in
-`SUBCOMMANDS` here, or in a module `motorlab/_cli_pipeline.py`, loaded when it exists, as its
-list `SUBCOMMANDS` or its function `add_pipeline_commands(subparsers)` (that is where the
-pipeline's `train`, `evaluate`, ... commands go).
+`SUBCOMMANDS` here; the workflow stages' `train`, `evaluate`, ... commands come from
+`motorlab.stages.add_pipeline_commands`.
 """
 
 import argparse
-import importlib
-import importlib.util
 import json
 import operator
 import os
@@ -23,7 +20,8 @@ from typing import Any
 
 import pandas as pd
 
-from ._catalog import CatalogError, fold_sidecars
+from .stages import add_pipeline_commands
+from .store._catalog import CatalogError, fold_sidecars
 from .config import ConfigError, load_study
 from .config._load import flatten, parse_scalar
 
@@ -121,7 +119,7 @@ _SHOWN = {"models": ["id", "part", "path", "n_included"],
 
 
 def _run_query(args: argparse.Namespace) -> int:
-    from ._find import query
+    from .store._find import query
 
     frame = query(args.table, parse_where(args.where), results_dir=args.results, db_path=args.db)
     if args.columns:
@@ -166,7 +164,7 @@ def add_query(sub: argparse._SubParsersAction) -> None:
 # --- figures export --------------------------------------------------------------------------
 
 def _run_figures_export(args: argparse.Namespace) -> int:
-    from ._find import export_figures
+    from .store._find import export_figures
 
     where, dest = list(args.where), args.dest
     if dest is None:  # `--where a=b DIR`: the directory was read as a filter
@@ -218,7 +216,7 @@ def add_catalog(sub: argparse._SubParsersAction) -> None:
 DEFAULT_CONFIG = "config/config.yaml"  # what `clean` lists against when no --configfile is given
 
 def _run_clean(args: argparse.Namespace) -> int:
-    from ._clean import find_orphans, remove_orphans
+    from .store._clean import find_orphans, remove_orphans
 
     if args.yes and not args.configfile:
         raise ValueError(
@@ -270,16 +268,10 @@ SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand (those of `_cli_pipeline` included)."""
+    """The argument parser with every subcommand (the workflow stages' from `motorlab.stages` included)."""
     parser = argparse.ArgumentParser(prog="motorlab", description="Train, evaluate and find motorlab models.")
     sub = parser.add_subparsers(dest="command", required=True)
-    extra: list = []
-    if importlib.util.find_spec(f"{__package__}._cli_pipeline") is not None:
-        module = importlib.import_module(f"{__package__}._cli_pipeline")
-        extra = list(getattr(module, "SUBCOMMANDS", []))
-        if hasattr(module, "add_pipeline_commands"):
-            extra.append(module.add_pipeline_commands)
-    for add in [*SUBCOMMANDS, *extra]:
+    for add in [*SUBCOMMANDS, add_pipeline_commands]:
         add(sub)
     return parser
 

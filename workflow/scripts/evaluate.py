@@ -1,13 +1,13 @@
-"""Snakemake job: evaluate one model on one evaluation (see motorlab.pipeline.evaluate)."""
-from motorlab._threads import limit_cpu_threads
+"""Snakemake job: evaluate one model on one evaluation (see motorlab.stages.evaluate)."""
+from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)
 
-from motorlab import pipeline  # noqa: E402
-from motorlab._jobs import job_log  # noqa: E402
+from motorlab import stages  # noqa: E402
+from motorlab.stages import job_log  # noqa: E402
 
 with job_log(snakemake.log[0]):
-    pipeline.evaluate(
+    stages.evaluate(
         snakemake.input.model,
         snakemake.params.evaluation,
         states_path=snakemake.output.states,

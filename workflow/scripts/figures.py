@@ -1,13 +1,13 @@
-"""Snakemake job: the behaviour figures of one figure group (see motorlab.pipeline.figures)."""
-from motorlab._threads import limit_cpu_threads
+"""Snakemake job: the behaviour figures of one figure group (see motorlab.stages.figures)."""
+from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)
 
-from motorlab import pipeline  # noqa: E402
-from motorlab._jobs import job_log  # noqa: E402
+from motorlab import stages  # noqa: E402
+from motorlab.stages import job_log  # noqa: E402
 
 with job_log(snakemake.log[0]):
-    pipeline.figures(
+    stages.figures(
         snakemake.params.group,
         states_paths=snakemake.input.states,
         measures_paths=snakemake.input.measures,

@@ -1,9 +1,9 @@
 """Snakemake local job: the part's manifest, and the catalogue folded from every sidecar."""
-from motorlab import pipeline
-from motorlab._jobs import job_log
+from motorlab import stages
+from motorlab.stages import job_log
 
 with job_log(snakemake.log[0]):
-    pipeline.finish_part(
+    stages.finish_part(
         snakemake.wildcards.part,
         snakemake.input,
         manifest_path=snakemake.output[0],

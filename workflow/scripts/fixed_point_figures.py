@@ -1,13 +1,13 @@
-"""Snakemake job: the fixed-point figures of one figure group (see motorlab.pipeline)."""
-from motorlab._threads import limit_cpu_threads
+"""Snakemake job: the fixed-point figures of one figure group (see motorlab.stages._pipeline)."""
+from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)
 
-from motorlab import pipeline  # noqa: E402
-from motorlab._jobs import job_log  # noqa: E402
+from motorlab import stages  # noqa: E402
+from motorlab.stages import job_log  # noqa: E402
 
 with job_log(snakemake.log[0]):
-    pipeline.fixed_point_figures(
+    stages.fixed_point_figures(
         snakemake.params.group,
         points_paths=snakemake.input.fixed_points,
         eigenvalues_paths=snakemake.input.eigenvalues,

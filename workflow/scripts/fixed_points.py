@@ -1,13 +1,13 @@
-"""Snakemake job: steady-state fixed points of one model (see motorlab.pipeline.fixed_points)."""
-from motorlab._threads import limit_cpu_threads
+"""Snakemake job: steady-state fixed points of one model (see motorlab.stages.fixed_points)."""
+from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)
 
-from motorlab import pipeline  # noqa: E402
-from motorlab._jobs import job_log  # noqa: E402
+from motorlab import stages  # noqa: E402
+from motorlab.stages import job_log  # noqa: E402
 
 with job_log(snakemake.log[0]):
-    pipeline.fixed_points(
+    stages.fixed_points(
         snakemake.input.model,
         snakemake.params.evaluation,
         points_path=snakemake.output.fixed_points,

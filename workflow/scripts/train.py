@@ -1,13 +1,13 @@
-"""Snakemake job: train one model (see motorlab.pipeline.train)."""
-from motorlab._threads import limit_cpu_threads
+"""Snakemake job: train one model (see motorlab.stages.train)."""
+from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)
 
-from motorlab import pipeline  # noqa: E402
-from motorlab._jobs import job_log  # noqa: E402
+from motorlab import stages  # noqa: E402
+from motorlab.stages import job_log  # noqa: E402
 
 with job_log(snakemake.log[0]):
-    pipeline.train(
+    stages.train(
         snakemake.params.hps,
         model_id=snakemake.wildcards.model_id,
         part=snakemake.wildcards.part,

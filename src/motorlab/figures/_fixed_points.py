@@ -1,6 +1,6 @@
 """Figures of fixed points and their linearisations (SPEC §2.10–2.11, §5.6).
 
-All functions take the tables of `motorlab._fp_analysis` (eigenvalues in long form with
+All functions take the tables of `motorlab.analysis.fixed_points._tables` (eigenvalues in long form with
 columns real/imag/abs/angle; points with pc1…pc3 columns) and return a `plotly` figure.
 """
 
@@ -13,7 +13,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .._fp_linearise import mode_trace_det
+from ..analysis.fixed_points._linearise import mode_trace_det
 from ._style import TEMPLATE, colors_for, format_value, label
 
 GUIDE = dict(color="rgb(150, 150, 150)", width=1, dash="dot")
@@ -202,7 +202,7 @@ def trace_determinant(eigs: pd.DataFrame, color: str = "sisu", *, time: str = "d
     """Trace–determinant ("Poincaré") diagram of the eigenmodes of fixed-point Jacobians.
 
     Each eigenvalue λ is drawn as the planar system with eigenvalues (λ, λ̄): trace 2 Re λ,
-    determinant |λ|² (`motorlab._fp_linearise.mode_trace_det`); real modes lie on the
+    determinant |λ|² (`motorlab.analysis.fixed_points._linearise.mode_trace_det`); real modes lie on the
     parabola det = tr²/4, complex ones above it.
 
     Arguments:
@@ -276,7 +276,7 @@ def fixed_point_figure_set(points: pd.DataFrame, eigs: pd.DataFrame, summaries: 
                            ) -> dict[str, go.Figure]:
     """Every fixed-point figure of a group of models, from the fixed-point stage's tables.
 
-    The tables are those of `motorlab._fp_stage.fixed_points`, concatenated over the group's
+    The tables are those of `motorlab.stages._fixed_points.fixed_points`, concatenated over the group's
     models, each with the column `compare_col` holding the model's value of `compare_key` (e.g.
     "train_std" for pert.std). Only primary points of included replicates are drawn.
 

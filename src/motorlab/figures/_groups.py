@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._align import AlignedTrials, aligned_trials
+from ..analysis._align import AlignedTrials, aligned_trials
 from ._style import ordered_values
 
 

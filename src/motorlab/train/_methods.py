@@ -12,8 +12,8 @@ constant field), σ the training std.
 import jax.numpy as jnp
 import jax.random as jr
 
-from ._fields import AbstractField, training_fields
-from ._types import Array, Float, Key
+from ..sim._fields import AbstractField, training_fields
+from ..sim._types import Array, Float, Key
 
 METHODS = ("bcs", "dai", "pai-asf", "pai-n")
 

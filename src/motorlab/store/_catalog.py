@@ -30,8 +30,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ._io import write_json
-from .config._load import flatten
+from ._model_files import write_json
+from ..config._load import flatten
 
 CATALOG_NAME = "catalog.sqlite"
 KINDS = ("model", "evaluation", "figure")

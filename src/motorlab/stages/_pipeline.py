@@ -11,11 +11,11 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from ._figure_stage import figures as figures, fixed_point_figures as fixed_point_figures
-from ._fp_stage import fixed_points as fixed_points
-from ._io import atomic_write, load_model_file, provenance, relative_path, save_model_file, write_json
-from ._states import read_table, write_table
-from ._training import train_ensemble
+from ._figures import figures as figures, fixed_point_figures as fixed_point_figures
+from ._fixed_points import fixed_points as fixed_points
+from ..store._model_files import atomic_write, load_model_file, provenance, relative_path, save_model_file, write_json
+from ..store._tables import read_table, write_table
+from ..train._loop import train_ensemble
 
 
 
@@ -59,7 +59,7 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path, meas
         measures_path: where the measures stage writes this evaluation's measures (recorded in
             the sidecar; default `<states folder>/../measures/<same name>`).
     """
-    from ._evaluate import evaluate as run_evaluation
+    from ..analysis._evaluate import evaluate as run_evaluation
 
     if measures_path is None:
         measures_path = Path(states_path).parents[1] / "measures" / Path(states_path).name
@@ -82,7 +82,7 @@ def measures(states_path, *, measures_path, names: Sequence[str] | None = None) 
     Arguments:
         states_path: the evaluation's states table.
         measures_path: the Measures table written.
-        names: the measures wanted: names of `motorlab._measures.MEASURES`, and
+        names: the measures wanted: names of `motorlab.analysis._measures.MEASURES`, and
             "output_correlation" for the per-trial output correlation that the evaluation stored
             in the states table (computed from hidden states that are never written, so it is
             merged here, not recomputed); None for all of them (output correlation when the
@@ -90,7 +90,7 @@ def measures(states_path, *, measures_path, names: Sequence[str] | None = None) 
     """
     import pandas as pd
 
-    from ._measures import compute_measures
+    from ..analysis._measures import compute_measures
 
     states = read_table(states_path)
     corr = states.pop("output_correlation") if "output_correlation" in states.columns else None
@@ -139,7 +139,7 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
     counts = {k: sum(p["kind"] == k for p in products) for k in sorted({p["kind"] for p in products})}
     manifest = {"part": part, "counts": counts, "products": products, **provenance()}
     if catalog_path is not None:
-        from ._catalog import fold_sidecars
+        from ..store._catalog import fold_sidecars
 
         lock = Path(catalog_path).with_suffix(".lock")
         lock.parent.mkdir(parents=True, exist_ok=True)

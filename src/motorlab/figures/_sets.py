@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from . import figures as mf
+from .. import figures as mf
 
 # The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus §2.1's new
 # "direction of max net force (at trial start)", `initial_force_direction`, and the same over the
@@ -53,7 +53,7 @@ def best_replicate(replicates: Mapping) -> int:
     `best_total_loss` (the analyses' replicate criterion).
 
     Arguments:
-        replicates: a model sidecar's `replicates` record (`motorlab._selection`), with the
+        replicates: a model sidecar's `replicates` record (`motorlab.train._selection`), with the
             lists `best_total_loss` (None where non-finite) and `included`.
     """
     losses = np.array([np.nan if v is None else float(v) for v in replicates["best_total_loss"]])

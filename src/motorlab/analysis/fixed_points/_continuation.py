@@ -22,9 +22,9 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from ._fixed_points import FIXED_POINT, find_fixed_points
-from ._fp_linearise import Cell, linearise
-from ._fp_solve import default_tolerances, solve_starts
+from ._find import FIXED_POINT, find_fixed_points
+from ._linearise import Cell, linearise
+from ._solve import default_tolerances, solve_starts
 
 
 class BranchEvent(NamedTuple):

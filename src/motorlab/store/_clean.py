@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ._catalog import CATALOG_NAME, TABLES, fold_sidecars, read_sidecars, read_table, resolve_path
-from .config._study import Study
+from ..config._study import Study
 
 
 @dataclasses.dataclass(frozen=True)

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Float
 
-from ._fp_linearise import Cell, residual_and_jacobian
+from ._linearise import Cell, residual_and_jacobian
 
 FIXED_POINT, SLOW_POINT, UNCONVERGED, DIVERGED = 0, 1, 2, 3
 STATUS_NAMES = ("fixed_point", "slow_point", "unconverged", "diverged")

@@ -7,7 +7,7 @@ table and returns the long "Measures table" of docs/architecture.md.
 
 Conventions:
 
-* Variables are in the reach-aligned frame of `motorlab._align`: component 0 is parallel to the
+* Variables are in the reach-aligned frame of `motorlab.analysis._align`: component 0 is parallel to the
   reach (forward > 0), component 1 orthogonal (left > 0); position is relative to the reach start.
 * Sums are over time steps (rows t = 0 … T−1), not time integrals: multiply by dt for an integral.
 * "% reach length" divides by ‖goal − start‖ / 100; for steady-state trials (length 0) it is NaN.
@@ -101,7 +101,7 @@ class Measure:
         """Evaluate the measure on every trial.
 
         Arguments:
-            aligned: reach-aligned trials (see `motorlab._align.align`).
+            aligned: reach-aligned trials (see `motorlab.analysis._align.align`).
 
         Returns:
             One float64 value per trial, shape (trials,).

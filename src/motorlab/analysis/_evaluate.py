@@ -14,12 +14,12 @@ import jax.random as jr
 import numpy as np
 import pandas as pd
 
-from ._controllers import GRUController
-from ._fields import FIELD_TYPES, evaluation_fields
+from ..sim._controllers import GRUController
+from ..sim._fields import FIELD_TYPES, evaluation_fields
 from ._measures import output_correlation
-from ._rollout import simulate_trials
-from ._setup import Hps, make_environment, make_keys, map_replicates, n_context
-from ._tasks import Trials, centre_out
+from ..sim._rollout import simulate_trials
+from ..sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
+from ..sim._tasks import Trials, centre_out
 
 
 @dataclass

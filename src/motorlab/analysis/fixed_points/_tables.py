@@ -43,10 +43,10 @@ import numpy as np
 import pandas as pd
 from jaxtyping import Float, PRNGKeyArray
 
-from ._fixed_points import FIXED_POINT, STATUS_NAMES, find_fixed_points
-from ._fp_linearise import linearise
-from ._fp_solve import default_tolerances, solve_starts
-from ._pca import PCA
+from ._find import FIXED_POINT, STATUS_NAMES, find_fixed_points
+from ._linearise import linearise
+from ._solve import default_tolerances, solve_starts
+from .._pca import PCA
 
 MakeInput = Callable[..., np.ndarray]
 

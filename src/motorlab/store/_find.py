@@ -17,10 +17,10 @@ from typing import Any
 import pandas as pd
 
 from ._catalog import TABLES, open_catalog, read_table, resolve_path
-from .config._identity import canonical_json
-from .config._load import flatten, split_key, train_defaults
-from .config._match import value_matches
-from .config._study import safe_name
+from ..config._identity import canonical_json
+from ..config._load import flatten, split_key, train_defaults
+from ..config._match import value_matches
+from ..config._study import safe_name
 
 _VIEW_FIELDS = {
     "models": ("id", "part", "path", "created", "n_included", "git_commit"),
@@ -183,7 +183,7 @@ def load_model(results_dir: str | Path = "results", **filters: Any) -> Any:
                           f"{', '.join(diffs)} to choose one:\n" + "\n".join(lines))
     row = frame.iloc[0]
     path = resolve_path(row["path"], row.get("sidecar"), results_dir)
-    from ._io import load_model_file
+    from ._model_files import load_model_file
 
     return load_model_file(path)
 

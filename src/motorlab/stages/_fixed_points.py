@@ -15,9 +15,9 @@ import jax.random as jr
 import numpy as np
 import pandas as pd
 
-from ._evaluate import evaluate
-from ._continuation import continue_fixed_points
-from ._fp_analysis import (
+from ..analysis._evaluate import evaluate
+from ..analysis.fixed_points._continuation import continue_fixed_points
+from ..analysis.fixed_points._tables import (
     default_make_input,
     eigenvalue_table,
     fixed_point_trajectories,
@@ -28,11 +28,11 @@ from ._fp_analysis import (
     reach_fixed_points,
     steady_state_fixed_points,
 )
-from ._io import load_model_file, provenance, relative_path, write_json
-from ._pca import fit_pca
-from ._setup import n_context, replicate
-from ._states import write_table
-from ._tasks import centre_out, grid_centres
+from ..store._model_files import load_model_file, provenance, relative_path, write_json
+from ..analysis._pca import fit_pca
+from ..sim._setup import n_context, replicate
+from ..store._tables import write_table
+from ..sim._tasks import centre_out, grid_centres
 
 
 

@@ -15,14 +15,14 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from ._controllers import GRUController
-from ._fields import training_fields
-from ._loss import loss_terms
+from ..sim._controllers import GRUController
+from ..sim._fields import training_fields
+from ..sim._loss import loss_terms
 from ._methods import sample_context_trials
-from ._rollout import simulate_trials
+from ..sim._rollout import simulate_trials
 from ._selection import select_replicates
-from ._setup import Hps, make_ensemble, make_environment, make_keys, make_loss_weights, map_replicates, n_context
-from ._tasks import random_reaches
+from ..sim._setup import Hps, make_ensemble, make_environment, make_keys, make_loss_weights, map_replicates, n_context
+from ..sim._tasks import random_reaches
 
 
 class TrainingDiverged(RuntimeError):

@@ -22,7 +22,7 @@ def add_pipeline_commands(subparsers) -> None:
 
 
 def _study_part(args):
-    from .config import load_study
+    from ..config import load_study
 
     study = load_study(args.configfile)
     if args.part not in study.parts:
@@ -31,7 +31,7 @@ def _study_part(args):
 
 
 def _train(args) -> int:
-    from . import pipeline
+    from . import _pipeline as pipeline
 
     study = _study_part(args)
     models = study.models(args.part)
@@ -49,7 +49,7 @@ def _train(args) -> int:
 
 
 def _evaluate(args) -> int:
-    from . import pipeline
+    from . import _pipeline as pipeline
 
     study = _study_part(args)
     base = Path(args.results) / args.part

@@ -6,11 +6,11 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from ._controllers import GRUController
-from ._fields import CurlField
-from ._rollout import simulate_trials
-from ._setup import Hps, make_environment, make_keys, map_replicates, n_context
-from ._tasks import centre_out
+from ..sim._controllers import GRUController
+from ..sim._fields import CurlField
+from ..sim._rollout import simulate_trials
+from ..sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
+from ..sim._tasks import centre_out
 
 CRITERIA = ("best_total_loss", "end_position_error")
 REPLICATE_CRITERION = "best_total_loss"

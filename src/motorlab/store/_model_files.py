@@ -21,8 +21,8 @@ from typing import Any
 
 import equinox as eqx
 
-from ._controllers import GRUController
-from ._setup import ensemble_skeleton
+from ..sim._controllers import GRUController
+from ..sim._setup import ensemble_skeleton
 
 FORMAT = "motorlab-model/1"
 _PACKAGES = ("motorlab", "jax", "jaxlib", "equinox", "optax", "numpy")

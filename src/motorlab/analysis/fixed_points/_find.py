@@ -20,8 +20,8 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, Bool, Complex, Float, Int, PRNGKeyArray
 
-from ._fp_linearise import Cell, eigen, pad_rows, state_jacobian
-from ._fp_solve import (
+from ._linearise import Cell, eigen, pad_rows, state_jacobian
+from ._solve import (
     DIVERGED as DIVERGED,
     FIXED_POINT as FIXED_POINT,
     SLOW_POINT as SLOW_POINT,

@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import plotly.graph_objects as go
 
-from . import figures as mf
-from ._figure_sets import best_replicate, build_group_figures, compare_column, figure_params, get_key, tag
-from ._io import provenance, relative_path, write_json
-from ._states import read_table
-from .config import STAGE_VERSIONS, identity
-from .figures import fixed_point_figure_set
+from .. import figures as mf
+from ..figures._sets import best_replicate, build_group_figures, compare_column, figure_params, get_key, tag
+from ..store._model_files import provenance, relative_path, write_json
+from ..store._tables import read_table
+from ..config import STAGE_VERSIONS, identity
+from ..figures import fixed_point_figure_set
 
 
 
@@ -44,7 +44,7 @@ def _read_models(paths: Sequence) -> list[dict]:
 
 def figures(group: Mapping, *, states_paths: Sequence, measures_paths: Sequence, model_sidecars: Sequence,
             out_dir, sidecar_path, part: str, formats: Sequence[str] = ("html", "png")) -> dict:
-    """Build and write the behaviour figures of one figure group (see `motorlab._figure_sets`).
+    """Build and write the behaviour figures of one figure group (see `motorlab.figures._sets`).
 
     Arguments:
         group: `{"group_id", "label", "compare", "variant", "eval_ids"}` (a `FigureGroup`).

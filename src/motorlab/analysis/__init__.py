@@ -1,0 +1,32 @@
+"""Analyses of trained models: evaluation, alignment, measures, PCA, and one subpackage or module per
+analysis (fixed points in `analysis.fixed_points`)."""
+
+from ._align import (
+    AlignedTrials as AlignedTrials,
+    TrialArrays as TrialArrays,
+    align as align,
+    aligned_trials as aligned_trials,
+    project as project,
+    reach_direction as reach_direction,
+    trial_arrays as trial_arrays,
+)
+from ._evaluate import (
+    Evaluated as Evaluated,
+    evaluate as evaluate,
+)
+from ._measures import (
+    MEASURES as MEASURES,
+    Measure as Measure,
+    circular_mean as circular_mean,
+    compute_measures as compute_measures,
+    impulse_measures as impulse_measures,
+    initial_force_direction_measure as initial_force_direction_measure,
+    output_correlation as output_correlation,
+    unwrap_angles as unwrap_angles,
+    wrap_angle as wrap_angle,
+)
+from ._pca import (
+    PCA as PCA,
+    fit_pca as fit_pca,
+)
+from . import fixed_points as fixed_points

@@ -1,0 +1,45 @@
+"""Fixed points of the recurrent map: the verified finder (trust-region Newton per start), its
+linearisation, continuation along an input, and the analysis drivers that return tables."""
+
+from ._continuation import (
+    BranchEvent as BranchEvent,
+    Branches as Branches,
+    continue_fixed_points as continue_fixed_points,
+)
+from ._find import (
+    FixedPoints as FixedPoints,
+    find_fixed_points as find_fixed_points,
+    make_starts as make_starts,
+)
+from ._linearise import (
+    Linearisation as Linearisation,
+    eigen as eigen,
+    input_jacobian as input_jacobian,
+    linearise as linearise,
+    mode_trace_det as mode_trace_det,
+    q_hessian as q_hessian,
+    residual_and_jacobian as residual_and_jacobian,
+    state_jacobian as state_jacobian,
+    continuous_logabsdet as continuous_logabsdet,
+)
+from ._solve import (
+    STATUS_NAMES as STATUS_NAMES,
+    Tolerances as Tolerances,
+    default_tolerances as default_tolerances,
+    solve_starts as solve_starts,
+)
+from ._tables import (
+    INPUT_BLOCKS as INPUT_BLOCKS,
+    LINEARISATION_COLUMNS as LINEARISATION_COLUMNS,
+    default_make_input as default_make_input,
+    eigenvalue_table as eigenvalue_table,
+    eigenvalue_variation as eigenvalue_variation,
+    fixed_point_trajectories as fixed_point_trajectories,
+    grid_shift_summary as grid_shift_summary,
+    linearisation_columns as linearisation_columns,
+    parquet_ready as parquet_ready,
+    pca_columns as pca_columns,
+    reach_fixed_points as reach_fixed_points,
+    readout_directions as readout_directions,
+    steady_state_fixed_points as steady_state_fixed_points,
+)

@@ -1,0 +1,29 @@
+"""Training: the ensemble training loop (one compiled step), the part-2 context methods, replicate
+selection and the progress bar."""
+
+from ._loop import (
+    TrainResult as TrainResult,
+    TrainStep as TrainStep,
+    TrainingDiverged as TrainingDiverged,
+    make_replicate_loss as make_replicate_loss,
+    make_schedule as make_schedule,
+    make_train_step as make_train_step,
+    sample_batch as sample_batch,
+    save_iterations as save_iterations,
+    train_ensemble as train_ensemble,
+)
+from ._methods import (
+    METHODS as METHODS,
+    sample_context_trials as sample_context_trials,
+)
+from ._progress import (
+    TrainingProgress as TrainingProgress,
+)
+from ._selection import (
+    CRITERIA as CRITERIA,
+    REPLICATE_CRITERION as REPLICATE_CRITERION,
+    included_by as included_by,
+    select_replicates as select_replicates,
+    stack_best as stack_best,
+    validation_end_error as validation_end_error,
+)
