@@ -8,6 +8,7 @@ import pytest
 
 import motorlab.figures as mf
 from motorlab.analysis import compare_groups, compute_measures, readout_norms, tangling_table, weights_table
+from motorlab.figures._center_out import replicate_colors
 from motorlab.figures._style import group_colors
 from motorlab.sim import GRUController
 
@@ -93,7 +94,8 @@ def test_center_out_single_and_all_replicates(states):
     assert {(row[0], row[1]) for t in curves for row in t.customdata} == {(1, 0)}
     every = mf.center_out(one, variant="all_replicates", eval_=0)
     curves = [t for t in every.data if t.customdata is not None]
-    twilight = group_colors([0, 1], "twilight")
+    twilight = replicate_colors([0, 1])
+    assert twilight[0] != twilight[1] and "255, 255" not in twilight[0]
     assert [t.line.color for t in curves if t.xaxis == "x"] == [twilight[0], twilight[1]]  # 2 excluded
     with pytest.raises(ValueError, match="variant='some'"):
         mf.center_out(one, variant="some")
@@ -118,8 +120,9 @@ def test_aligned_sets_hover_and_equal_axes(states):
     assert sorted(compare) == ["aligned_compare_test__train_std-0", "aligned_compare_test__train_std-1.5"]
     fig = compare["aligned_compare_test__train_std-0"]
     plotly3 = group_colors(AMPS, "plotly3")
-    means = [t for t in fig.data if t.name.endswith("mean") and t.xaxis == "x"]
+    means = [t for t in fig.data if t.customdata is None and t.name != "Start/goal" and t.xaxis == "x"]
     assert [t.line.color for t in means] == [mf.darken(plotly3[a]) for a in AMPS]
+    assert [t.name for t in fig.data if t.showlegend] == ["0", "2"]  # one legend entry per amplitude
     # excluded replicate 2 never appears
     assert all(row[1] != 2 for t in fig.data if t.customdata is not None for row in t.customdata)
     assert fig.layout.yaxis.range == compare["aligned_compare_test__train_std-1.5"].layout.yaxis.range

@@ -69,7 +69,8 @@ def aligned_trial_curves(
 
     Returns:
         The figure: per group and panel a trial trace (joined curves, hover data per point)
-        and a mean trace (named "<group> mean"); a start/goal marker trace on the position panel.
+        (not in the legend) and a mean trace (named by the group; "mean" for `color_by="trial"`);
+        a start/goal marker trace on the position panel.
     """
     bad = [v for v in variables if v not in VARIABLE_LABELS]
     if bad or not variables or max_curves < 1:
@@ -85,7 +86,7 @@ def aligned_trial_curves(
     if color_by == "trial":
         shown = evenly_spaced(np.flatnonzero(keep), max_curves)
         groups = [(int(i), np.array([i])) for i in shown]
-        mean_groups = [("all", np.flatnonzero(keep), MEAN_COLOR)]
+        mean_groups = [("mean", np.flatnonzero(keep), MEAN_COLOR)]
         colors = colors_for("trial", [value for value, _ in groups], colorscale)
     else:
         check_column(conditions, color_by, "color_by")
@@ -102,15 +103,15 @@ def aligned_trial_curves(
                                                conditions.iloc[index], HOVER)
             fig.add_trace(go.Scatter(
                 x=xy[:, 0], y=xy[:, 1], mode="lines", name=name, legendgroup=name,
-                showlegend=col == 1 and color_by != "trial", opacity=0.8 if color_by == "trial" else 0.4,
+                showlegend=False, opacity=0.8 if color_by == "trial" else 0.4,
                 line={"color": colors[value], "width": 1 if color_by == "trial" else 0.5},
                 customdata=data, hovertemplate=template, **axis_refs(col)))
     for value, index, color in mean_groups:
-        name = f"{format_value(value)} mean"
+        name = format_value(value)
         for col, variable in enumerate(variables, start=1):
             mean = np.nanmean(aligned.variable(variable)[index], axis=0)
             fig.add_trace(go.Scatter(
-                x=mean[:, 0], y=mean[:, 1], mode="lines", name=name, legendgroup=format_value(value),
+                x=mean[:, 0], y=mean[:, 1], mode="lines", name=name, legendgroup=name,
                 showlegend=col == 1 and color_by != "trial", line={"color": color, "width": 2.5},
                 **axis_refs(col)))
     if "pos" in variables:

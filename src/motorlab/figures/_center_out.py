@@ -7,7 +7,8 @@ Three variants:
 * "single": one evaluation repeat of one replicate, markers + lines, coloured by reach direction;
 * "all_replicates": one evaluation repeat of every (included) replicate, coloured by replicate.
 
-Reach directions use the cyclic `phase` scale, replicates the cyclic `twilight` scale.
+Reach directions use the cyclic `phase` scale, replicates the cyclic `twilight` scale sampled
+half a step off its ends (`replicate_colors`), since twilight starts and ends near white.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
+import plotly.colors as pc
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
@@ -28,6 +30,14 @@ from ._style import VARIABLE_LABELS, colors_for, finish_layout, format_value, la
 VARIANTS: Final = ("best_replicate", "single", "all_replicates")
 HOVER: Final = ("eval", "replicate", "condition", "direction")
 Variant = Literal["best_replicate", "single", "all_replicates"]
+
+
+def replicate_colors(values) -> dict[object, str]:
+    """Replicate → colour of the cyclic `twilight` scale at (i + ½) / n, avoiding its white ends."""
+    ordered = sorted(set(values))
+    scale = pc.make_colorscale(pc.cyclical.Twilight)
+    positions = [(i + 0.5) / len(ordered) for i in range(len(ordered))]
+    return dict(zip(ordered, pc.sample_colorscale(scale, positions)))
 
 
 def _best(conditions: pd.DataFrame, replicate: int | None) -> int:
@@ -105,9 +115,10 @@ def center_out(
     color_by = "replicate" if variant == "all_replicates" else "direction"
     sub = conditions.iloc[chosen].reset_index(drop=True)
     groups = group_indices(sub[color_by])
-    colors = colors_for(color_by, [value for value, _ in groups])
+    values = [value for value, _ in groups]
+    colors = replicate_colors(values) if color_by == "replicate" else colors_for(color_by, values)
     mode = "lines+markers" if variant == "single" else "lines"
-    fig = make_subplots(rows=1, cols=len(variables),
+    fig = make_subplots(rows=1, cols=len(variables), horizontal_spacing=0.09,
                         subplot_titles=[VARIABLE_LABELS[v] for v in variables])
     for value, index in groups:
         name = format_value(value)

@@ -19,7 +19,7 @@ def loss_terms_history(
     included: Sequence[bool],
     *,
     terms: Sequence[str] | None = None,
-    cols: int = 2,
+    cols: int = 3,
     title: str | None = None,
     width: int | None = None,
     height: int | None = None,

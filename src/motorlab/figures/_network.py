@@ -65,7 +65,9 @@ def weight_violins(
                 x=[format_value(v) for v in x_all[here]], y=values[here], name=name,
                 legendgroup=name, showlegend=col == 1, line_color=colors[value],
                 fillcolor=with_alpha(colors[value], 0.5), meanline_visible=True, points=False,
-                spanmode="hard", scalemode="width", **axis_refs(col)))
+                spanmode="hard", scalemode="width", offsetgroup=name,
+                # one alignment group per panel, or grouped violins shrink with the panel count
+                alignmentgroup=f"panel{col}", **axis_refs(col)))
     categories = [format_value(v) for v in ordered_values(x_all.tolist())]
     fig.update_xaxes(title_text=label(x_column), type="category", categoryorder="array",
                      categoryarray=categories)
@@ -89,9 +91,9 @@ def readout_norm_violins(
         column: the training-condition column.
 
     Returns:
-        One `go.Violin` per condition with every replicate as a point (hover "replicate r"),
-        then, if any replicate was excluded by post-training selection, one "excluded" trace
-        marking those with crosses.
+        One `go.Violin` per condition over its included replicates, each drawn as a point
+        (hover "replicate r"), then, if post-training selection excluded any replicate, one
+        "excluded" trace marking those with crosses (not part of the violins).
     """
     check_column(norms, column, "column")
     groups = group_indices(norms[column])
@@ -102,6 +104,7 @@ def readout_norm_violins(
     fig = go.Figure()
     for value, index in groups:
         name = format_value(value)
+        index = index[included[index]]
         fig.add_trace(go.Violin(
             x=[name] * index.size, y=norm[index], name=name, line_color=colors[value],
             fillcolor=with_alpha(colors[value], 0.5), meanline_visible=True, points="all",

@@ -68,10 +68,11 @@ def stats_table(
         else:
             fills.append(["white"] * len(values))
     fig = go.Figure(go.Table(
+        columnwidth=[3 if column == "measure" else 1 for column in columns],
         header={"values": [f"<b>{HEADERS.get(c, c)}</b>" for c in columns], "align": "left",
                 "fill_color": "rgb(235, 235, 235)"},
         cells={"values": cells, "align": "left", "fill_color": fills}))
     fig.update_layout(template=TEMPLATE, title=title, width=width,
-                      height=height or 80 + 28 * (len(table) + 1) + (40 if title else 0),
+                      height=height or 60 + 30 * (len(table) + 2) + (40 if title else 0),
                       margin={"l": 10, "r": 10, "b": 10, "t": 50 if title else 10})
     return fig

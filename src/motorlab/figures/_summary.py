@@ -22,6 +22,11 @@ from ._groups import check_column, only_included
 from ._style import COLORSCALES, colors_for, finish_layout, format_value, label, ordered_values, wrap_label
 
 UNIT_COLUMNS = ("eval", "replicate")
+EXTRA_LABELS = {"pert_type": "Field type", "control_weight": "Control-cost weight"}
+
+
+def _label(column: str) -> str:
+    return EXTRA_LABELS.get(column) or label(column)
 
 
 def summary_values(measures: pd.DataFrame, measure: str, *, x: str, line: str,
@@ -107,9 +112,10 @@ def measure_summary(
             customdata=rows[["n"]].to_numpy(),
             hovertemplate=f"{x} %{{x}}<br>mean %{{y:.4g}}<br>units %{{customdata[0]}}<extra>%{{fullData.name}}</extra>"))
     info = MEASURES.get(measure)
-    fig.update_xaxes(title_text=label(x), type=x_type)
+    fig.update_xaxes(title_text=_label(x), type=x_type,
+                     **({"exponentformat": "power", "dtick": 1} if x_type == "log" else {}))
     fig.update_yaxes(title_text=wrap_label(info.label if info else measure))
-    return finish_layout(fig, title=title, width=width, height=height, legend_title=label(line))
+    return finish_layout(fig, title=title, width=width, height=height, legend_title=_label(line))
 
 
 def measure_vs_train_sets(
@@ -135,7 +141,7 @@ def measure_vs_train_sets(
         for column, value in zip(per, combo):
             rows = rows[rows[column].to_numpy() == value]
         parts = [f"{'amp' if c == 'pert_amp' else c}-{format_value(v)}" for c, v in zip(per, combo)]
-        title = ", ".join(f"{label(c).replace('<br>', ' ')} {format_value(v)}" for c, v in zip(per, combo))
+        title = ", ".join(f"{_label(c).replace('<br>', ' ')} {format_value(v)}" for c, v in zip(per, combo))
         for measure in names:
             if (rows["measure"] == measure).any():
                 figs["__".join(["summary_vs_train", measure, *parts])] = measure_summary(
