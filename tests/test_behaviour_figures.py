@@ -247,3 +247,32 @@ def test_figures_export(tmp_path, states, measures):
             "matrix": mf.train_test_matrix(measures, "max_parallel_vel_forward", rows="train_std", cols="pert_amp")}
     written = mf.write_figures(figs, tmp_path, formats=("html",))
     assert all(path.stat().st_size > 0 for paths in written.values() for path in paths)
+
+
+def test_builders_on_an_evaluated_untrained_ensemble():
+    """The tables of `motorlab.evaluate` (an untrained 8-unit ensemble) feed the builders: the
+    hidden states give tangling in trial order, the weights come from the ensemble itself."""
+    import jax
+
+    from motorlab import evaluate, make_ensemble
+    from motorlab.config._load import train_defaults
+
+    hps = train_defaults()
+    hps["plant"]["n_steps"] = 8
+    hps["model"].update(hidden_size=8, n_replicates=2)
+    ensemble = make_ensemble(hps, jax.random.PRNGKey(0))
+    out = evaluate(ensemble, hps, {
+        "eval_n": 2, "seed": 1, "task": {"grid_n": 1, "n_directions": 3, "reach_length": 0.5},
+        "pert": {"type": "curl", "amp": [0.0, 2.0]}, "sisu": None,
+        "model": {"feedback_noise_std": 0.01, "motor_noise_std": 0.01}}, keep_hidden=True)
+    states = out.to_frame().assign(train_std=np.float32(0.5))
+    figs = mf.center_out_sets(states, variant="single", replicate=1)
+    assert len(figs) == 2
+    fig = figs["center_out_single__train_std-0.5__amp-2"]
+    assert len([t for t in fig.data if t.customdata is not None]) == 3 * 3
+    table = tangling_table(states, float(hps["plant"]["dt"]), hidden=out.hidden.reshape(-1, 8, 8))
+    assert len(table) == 2 * 2 * 6 * 7 and np.isfinite(table["tangling"]).all()
+    assert table.groupby(["eval", "replicate", "pert_amp"]).ngroups == 2 * 2 * 2
+    weights = weights_table({0.5: ensemble})
+    assert set(weights["layer"]) == {"input", "recurrent", "readout"}
+    assert len(mf.weight_violins(weights).data) == 3

@@ -145,7 +145,8 @@ def per_train_test_pair(states: pd.DataFrame, *, train_column: str = "train_std"
     for train in sorted(states[train_column].unique()):
         of_model = states[states[train_column] == train]
         for amp in sorted(of_model["pert_amp"].unique()):
-            name = f"aligned_per_train_test_pair__{train_column}-{format_value(train)}__amp-{format_value(amp)}"
+            name = (f"aligned_per_train_test_pair__{train_column}-{format_value(train)}"
+                    f"__amp-{format_value(amp)}")
             figs[name] = aligned_trial_curves(
                 of_model[of_model["pert_amp"] == amp], "trial",
                 title=f"{_title(train_column, train)}, {_title('pert_amp', amp)}", **kwargs)

@@ -110,7 +110,8 @@ def measure_summary(
             error_y={"type": "data", "array": rows["high"] - rows["mean"],
                      "arrayminus": rows["mean"] - rows["low"], "color": colors[value]},
             customdata=rows[["n"]].to_numpy(),
-            hovertemplate=f"{x} %{{x}}<br>mean %{{y:.4g}}<br>units %{{customdata[0]}}<extra>%{{fullData.name}}</extra>"))
+            hovertemplate=(f"{x} %{{x}}<br>mean %{{y:.4g}}<br>units %{{customdata[0]}}"
+                           "<extra>%{fullData.name}</extra>")))
     info = MEASURES.get(measure)
     fig.update_xaxes(title_text=_label(x), type=x_type,
                      **({"exponentformat": "power", "dtick": 1} if x_type == "log" else {}))
