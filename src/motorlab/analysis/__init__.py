@@ -29,4 +29,22 @@ from ._pca import (
     PCA as PCA,
     fit_pca as fit_pca,
 )
+from ._stats import (
+    cohens_d as cohens_d,
+    cohens_d_ci as cohens_d_ci,
+    compare_groups as compare_groups,
+    holm as holm,
+    two_sample_tests as two_sample_tests,
+)
+from ._tangling import (
+    finite_difference_flow as finite_difference_flow,
+    point_tangling as point_tangling,
+    tangling as tangling,
+    tangling_table as tangling_table,
+)
+from ._weights import (
+    network_weights as network_weights,
+    readout_norms as readout_norms,
+    weights_table as weights_table,
+)
 from . import fixed_points as fixed_points

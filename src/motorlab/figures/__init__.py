@@ -28,3 +28,26 @@ from ._fixed_points import (
     trajectories_3d as trajectories_3d,
 )
 from ._continuation import branch_diagram as branch_diagram
+from ._aligned_sets import (
+    aligned_trial_curves as aligned_trial_curves,
+    compare_test_conditions as compare_test_conditions,
+    per_train_test_pair as per_train_test_pair,
+)
+from ._center_out import center_out as center_out, center_out_sets as center_out_sets
+from ._loss_terms import loss_terms_history as loss_terms_history
+from ._matrices import matrix_values as matrix_values, train_test_matrix as train_test_matrix
+from ._network import readout_norm_violins as readout_norm_violins, weight_violins as weight_violins
+from ._stats_table import stats_table as stats_table
+from ._summary import (
+    control_weight_summary as control_weight_summary,
+    measure_summary as measure_summary,
+    measure_vs_train_sets as measure_vs_train_sets,
+    summary_values as summary_values,
+)
+from ._violin_sets import (
+    tangling_violins as tangling_violins,
+    violin_arrangement as violin_arrangement,
+    violins_by_pert_amp as violins_by_pert_amp,
+    violins_by_train as violins_by_train,
+    zero_lined_violins as zero_lined_violins,
+)
