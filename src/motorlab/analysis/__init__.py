@@ -29,4 +29,5 @@ from ._pca import (
     PCA as PCA,
     fit_pca as fit_pca,
 )
+from . import feedback_perts as feedback_perts
 from . import fixed_points as fixed_points
