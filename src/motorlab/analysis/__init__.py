@@ -31,3 +31,4 @@ from ._pca import (
 )
 from . import feedback_perts as feedback_perts
 from . import fixed_points as fixed_points
+from . import freq_response as freq_response
