@@ -22,8 +22,8 @@ from ._fields import (
     training_fields as training_fields,
 )
 from ._impulses import (
-    CHANNELS as CHANNELS,
-    DIRECTION_MODES as DIRECTION_MODES,
+    CHANNELS as IMPULSE_CHANNELS,
+    DIRECTION_MODES as IMPULSE_DIRECTION_MODES,
     FeedbackImpulse as FeedbackImpulse,
     feedback_impulses as feedback_impulses,
     impulse_amplitudes as impulse_amplitudes,
