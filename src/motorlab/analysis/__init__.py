@@ -47,4 +47,6 @@ from ._weights import (
     readout_norms as readout_norms,
     weights_table as weights_table,
 )
+from . import feedback_perts as feedback_perts
 from . import fixed_points as fixed_points
+from . import freq_response as freq_response

@@ -1,6 +1,18 @@
 """Plotly figures of behaviour (trajectories, profiles, measure violins) and their export."""
 
+from ._bode import (
+    bode_figure as bode_figure,
+    bode_figure_set as bode_figure_set,
+    pool_replicates as pool_replicates,
+)
 from ._export import find_browser as find_browser, write_figures as write_figures
+from ._feedback import (
+    example_trial_sets as example_trial_sets,
+    feedback_figure_set as feedback_figure_set,
+    pert_var_profiles as pert_var_profiles,
+    response_profiles as response_profiles,
+    share_y_range as share_y_range,
+)
 from ._profiles import profiles as profiles, velocity_profiles as velocity_profiles
 from ._style import (
     COLORSCALES as COLORSCALES,

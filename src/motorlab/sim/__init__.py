@@ -21,6 +21,14 @@ from ._fields import (
     evaluation_fields as evaluation_fields,
     training_fields as training_fields,
 )
+from ._impulses import (
+    CHANNELS as IMPULSE_CHANNELS,
+    DIRECTION_MODES as IMPULSE_DIRECTION_MODES,
+    FeedbackImpulse as FeedbackImpulse,
+    feedback_impulses as feedback_impulses,
+    impulse_amplitudes as impulse_amplitudes,
+    impulse_directions as impulse_directions,
+)
 from ._loss import (
     TERMS as TERMS,
     LossWeights as LossWeights,
