@@ -1,6 +1,6 @@
 """The `motorlab` command.
 
-Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `clean`.
+Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `browse`, `clean`.
 
 Adding a subcommand is adding one function `add(subparsers)` that creates its parser with
 `subparsers.add_parser(...)` and sets `func=<handler>` via `set_defaults`, where the handler takes
@@ -211,6 +211,27 @@ def add_catalog(sub: argparse._SubParsersAction) -> None:
     r.set_defaults(func=_run_catalog_rebuild)
 
 
+# --- browse ----------------------------------------------------------------------------------
+
+def _run_browse(args: argparse.Namespace) -> int:
+    from .store._browser import write_browser
+
+    path = write_browser(args.results, args.db, args.out)
+    print(f"{path}: open it in a browser (file://{os.path.abspath(path)})")
+    return 0
+
+
+def add_browse(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("browse", help="write the static results browser (RESULTS/index.html)",
+                       description="Write a static page that browses every figure of the catalogue by its "
+                                   "hyperparameters (facets with counts, thumbnails, a row x column layout, "
+                                   "search, links to the interactive figures and their models). It needs no "
+                                   "server: open it from disk or put the results folder on any static host.")
+    _add_catalog_options(p)
+    p.add_argument("--out", default=None, help="page to write (default: RESULTS/index.html)")
+    p.set_defaults(func=_run_browse)
+
+
 # --- clean -----------------------------------------------------------------------------------
 
 DEFAULT_CONFIG = "config/config.yaml"  # what `clean` lists against when no --configfile is given
@@ -263,7 +284,7 @@ def add_clean(sub: argparse._SubParsersAction) -> None:
 # --- entry point -----------------------------------------------------------------------------
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_expand, add_query, add_figures, add_catalog, add_clean,
+    add_expand, add_query, add_figures, add_catalog, add_browse, add_clean,
 ]
 
 
