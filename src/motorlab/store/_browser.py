@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ._catalog import open_catalog, read_table, resolve_path
+from ._catalog import open_catalog, read_table
 from ._model_files import atomic_write
 from ..config._identity import canonical_json
 from ..config._load import flatten
@@ -60,35 +60,53 @@ def _value(value: Any) -> Any:
     return value
 
 
-def _link(path: Path | None, base: Path) -> str | None:
-    return None if path is None else Path(os.path.relpath(path, base)).as_posix()
+def _key(value: Any) -> tuple:
+    """A hashable identity of a facet value (after `_value`): 1 and 1.0 are one value, True is not 1."""
+    return (type(value) is str, type(value) is bool, value)
 
 
-def _figure_files(row: Mapping[str, Any], results_dir: Path, base: Path) -> dict[str, str | None]:
-    paths = [resolve_path(p, row.get("sidecar"), results_dir) for p in row.get("paths") or []]
-    by_suffix: dict[str, Path] = {}
+class _Linker:
+    """Links from the page's folder to the files the catalogue names (relative to the parent of
+    the results directory, the workflow's working directory, or absolute), without touching disk:
+    thousands of figures are linked in milliseconds."""
+
+    def __init__(self, results_dir: Path, base: Path):
+        self.root = os.path.abspath(results_dir.parent)
+        self.base = os.path.abspath(base)
+
+    def __call__(self, path: str | None) -> str | None:
+        if not path:
+            return None
+        full = path if os.path.isabs(path) else f"{self.root}/{path}"
+        if full.startswith(self.base + "/"):
+            return full[len(self.base) + 1:].replace(os.sep, "/")
+        return Path(os.path.relpath(full, self.base)).as_posix()
+
+
+def _figure_files(row: Mapping[str, Any], link: _Linker) -> dict[str, str | None]:
+    paths = [str(p) for p in row.get("paths") or []]
+    by_suffix: dict[str, str] = {}
     for p in paths:
-        if p is not None:
-            suffix = ".plotly.json" if p.name.endswith(".plotly.json") else p.suffix
-            by_suffix.setdefault(suffix, p)
+        suffix = ".plotly.json" if p.endswith(".plotly.json") else os.path.splitext(p)[1]
+        by_suffix.setdefault(suffix, p)
     thumb = next((by_suffix[s] for s in _THUMB_SUFFIXES if s in by_suffix), None)
     page = by_suffix.get(".html")
     named = page or thumb or (paths[0] if paths else None)
-    name = named.name.split(".")[0] if named is not None else str(row.get("figure") or row["id"])
-    return {"name": name, "thumb": _link(thumb, base), "html": _link(page, base),
-            "json": _link(by_suffix.get(".plotly.json"), base)}
+    name = os.path.basename(named).split(".")[0] if named else str(row.get("figure") or row["id"])
+    return {"name": name, "thumb": link(thumb), "html": link(page), "json": link(by_suffix.get(".plotly.json"))}
 
 
-def _keys_of(row: Mapping[str, Any], models: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Every facet key of a figure with its values: own fields, params and hps, then its models'."""
+def _keys_of(row: Mapping[str, Any], model_keys: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """Every facet key of a figure with its values: own fields, params and hps, then its models'
+    (`model_keys`: each model's flattened hyperparameters, as facet values)."""
     own = {k: row.get(k) for k in ("part", "analysis", "figure")}
     own.update(flatten(row.get("hps") or {}))
     own.update(flatten(row.get("params") or {}))
     keys = {k: [_value(v)] for k, v in own.items()}
-    linked: dict[str, dict[str, Any]] = {}
+    linked: dict[str, dict[tuple, Any]] = {}
     for model_id in row.get("model_ids") or []:
-        for k, v in flatten((models.get(model_id) or {}).get("hps") or {}).items():
-            linked.setdefault(k, {})[canonical_json(v)] = _value(v)
+        for k, v in model_keys.get(model_id, {}).items():
+            linked.setdefault(k, {})[_key(v)] = v
     for k, values in linked.items():
         if k not in keys:
             keys[k] = list(values.values())
@@ -123,6 +141,7 @@ def browser_index(results_dir: str | Path, catalog_path: str | Path | None = Non
     """
     results_dir = Path(results_dir)
     base = Path(base) if base is not None else results_dir
+    link = _Linker(results_dir, base)
     conn = open_catalog(results_dir, catalog_path)
     try:
         figure_rows = read_table(conn, "figures")
@@ -131,34 +150,34 @@ def browser_index(results_dir: str | Path, catalog_path: str | Path | None = Non
         conn.close()
     models = {m["id"]: m for m in model_rows}
     model_index = {mid: i for i, mid in enumerate(models)}
-    keyed = [_keys_of(r, models) for r in figure_rows]
+    model_keys = {mid: {k: _value(v) for k, v in flatten(m.get("hps") or {}).items()} for mid, m in models.items()}
+    keyed = [_keys_of(r, model_keys) for r in figure_rows]
     all_keys = list(dict.fromkeys(k for ks in keyed for k in ks))
-    distinct: dict[str, dict[str, Any]] = {k: {} for k in all_keys}
+    distinct: dict[str, dict[tuple, Any]] = {k: {} for k in all_keys}
     for ks in keyed:
         for k in all_keys:
             for v in ks.get(k, [None]):
-                distinct[k].setdefault(canonical_json(v), v)
+                distinct[k].setdefault(_key(v), v)
     varying = [k for k in all_keys if len(distinct[k]) > 1]
     ranked = sorted(varying, key=lambda k: (_FACET_ORDER.index(k) if k in _FACET_ORDER else len(_FACET_ORDER), k))
     facets, lookup = [], []
     for k in ranked:
         values = _order(list(distinct[k].values()))
-        lookup.append({canonical_json(v): i for i, v in enumerate(values)})
+        lookup.append({_key(v): i for i, v in enumerate(values)})
         facets.append({"key": k, "label": FACET_LABELS.get(k, k), "values": values, "counts": [0] * len(values)})
     figures = []
     for row, ks in zip(figure_rows, keyed, strict=True):
         values = []
         for f, facet in enumerate(facets):
-            idx = sorted({lookup[f][canonical_json(v)] for v in ks.get(facet["key"], [None])})
+            idx = sorted({lookup[f][_key(v)] for v in ks.get(facet["key"], [None])})
             values.append(idx)
             for i in idx:
                 facet["counts"][i] += 1
-        figures.append({"id": row["id"], **_figure_files(row, results_dir, base),
+        figures.append({"id": row["id"], **_figure_files(row, link),
                         "models": [model_index[m] for m in row.get("model_ids") or [] if m in model_index],
                         "values": values})
     figures.sort(key=lambda f: (f["name"], f["id"]))
-    model_list = [{"id": m["id"], "path": _link(resolve_path(m.get("path"), m.get("sidecar"), results_dir), base),
-                   "sidecar": _link(results_dir.parent / m["sidecar"], base) if m.get("sidecar") else None}
+    model_list = [{"id": m["id"], "path": link(m.get("path")), "sidecar": link(m.get("sidecar"))}
                   for m in models.values()]
     return {"facets": facets, "figures": figures, "models": model_list, "total": len(figures)}
 
