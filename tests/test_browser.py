@@ -274,3 +274,23 @@ def test_ci_makes_a_missing_browser_a_failure(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="cannot run under CI=true: no chromedriver"):
         require_browser()
+
+
+@pytest.mark.skipif(find_browser() is None, reason="no Chrome/Chromium: SVG cannot be rendered "
+                    "(install with `apt-get install chromium`)")
+def test_figures_export_renders_svg_from_the_plotly_json(html_results, tmp_path, capsys):
+    from motorlab.cli import main
+
+    dest = tmp_path / "svg"
+    assert main(["figures", "export", "--results", str(html_results), "--where", "pert.type=curl",
+                 "figure=velocity_profiles", "--formats", "svg,json", str(dest)]) == 0
+    names = sorted(p.name for p in dest.iterdir())
+    assert len(names) == 4 and sum(n.endswith(".plotly.json") for n in names) == 2
+    svgs = sorted(dest.glob("*.svg"))
+    assert [p.name.split("__")[:2] for p in svgs] == [["velocity_profiles", "amp-0.0"],
+                                                       ["velocity_profiles", "amp-2.0"]]
+    assert all(p.read_text().lstrip().startswith("<svg") for p in svgs)
+    assert "curl, amplitude 2" in svgs[1].read_text()
+    assert "copied 4 files" in capsys.readouterr().err
+    assert main(["figures", "export", "--results", str(html_results), "--formats", "gif", str(dest)]) == 1
+    assert "formats ['gif']; expected any of html, json, png" in capsys.readouterr().err

@@ -171,7 +171,9 @@ def _run_figures_export(args: argparse.Namespace) -> int:
         if not where or _WHERE.match(where[-1]):
             raise ValueError("figures export needs a destination directory DIR")
         dest = where.pop()
-    copies = export_figures(dest, parse_where(where), results_dir=args.results, dry_run=args.dry_run)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
+    copies = export_figures(dest, parse_where(where), results_dir=args.results, formats=formats,
+                            dry_run=args.dry_run)
     for src, target in copies:
         print(f"{src} -> {target}")
     print(f"{'would copy' if args.dry_run else 'copied'} {len(copies)} files to {dest}", file=sys.stderr)
@@ -187,6 +189,9 @@ def add_figures(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--where", nargs="+", action="extend", default=[], metavar="KEY=VALUE")
     e.add_argument("dest", nargs="?", metavar="DIR", help="destination directory")
     e.add_argument("--results", default="results", help="results directory (default: results)")
+    e.add_argument("--formats", metavar="FMT,...",
+                   help="formats to export, e.g. png,svg (html, json, png, svg, pdf, jpeg, webp; default: "
+                        "every file a figure has). An image a figure lacks is rendered from its Plotly JSON")
     e.add_argument("--dry-run", action="store_true", help="only print what would be copied")
     e.set_defaults(func=_run_figures_export)
 
