@@ -1,6 +1,6 @@
 """The `motorlab` command.
 
-Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `browse`, `clean`.
+Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `browse`, `config-docs`, `clean`.
 
 Adding a subcommand is adding one function `add(subparsers)` that creates its parser with
 `subparsers.add_parser(...)` and sets `func=<handler>` via `set_defaults`, where the handler takes
@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -237,6 +238,38 @@ def add_browse(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_run_browse)
 
 
+# --- config-docs -----------------------------------------------------------------------------
+
+def _run_config_docs(args: argparse.Namespace) -> int:
+    from .config import config_docs
+
+    text = config_docs(args.schema if os.path.exists(args.schema) else None)
+    if args.check:
+        current = Path(args.out).read_text() if args.out and os.path.exists(args.out) else None
+        if args.out is None or current != text:
+            print(f"{args.out} is out of date; run `motorlab config-docs --out {args.out}`", file=sys.stderr)
+            return 1
+        return 0
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def add_config_docs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config-docs", help="write the config reference (config/README.md)",
+                       description="Print (or write with --out) the Markdown reference of every study config "
+                                   "key with its default, accepted values and meaning, generated from the "
+                                   "packaged defaults, the validation rules and the workflow's schema.")
+    p.add_argument("--out", help="file to write (e.g. config/README.md); default: print")
+    p.add_argument("--schema", default="workflow/schemas/config.schema.yaml",
+                   help="the workflow's config schema (default: workflow/schemas/config.schema.yaml; "
+                        "left out when missing)")
+    p.add_argument("--check", action="store_true", help="exit 1 if --out differs from what would be written")
+    p.set_defaults(func=_run_config_docs)
+
+
 # --- clean -----------------------------------------------------------------------------------
 
 DEFAULT_CONFIG = "config/config.yaml"  # what `clean` lists against when no --configfile is given
@@ -289,7 +322,7 @@ def add_clean(sub: argparse._SubParsersAction) -> None:
 # --- entry point -----------------------------------------------------------------------------
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_expand, add_query, add_figures, add_catalog, add_browse, add_clean,
+    add_expand, add_query, add_figures, add_catalog, add_browse, add_config_docs, add_clean,
 ]
 
 
