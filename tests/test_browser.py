@@ -99,7 +99,8 @@ def test_index_facets_every_varying_key_with_counts(html_results):
 def test_index_is_robust_to_missing_columns(tmp_path):
     results = tmp_path / "results"
     for i, analysis in enumerate((None, "plant_perts", None)):
-        record = {"kind": "figure", "id": f"f{i}", "part": "part1", "figure": "x", "paths": [],
+        paths = ["results/f/x__amp-0.5.plotly.json", "results/f/x__amp-0.5.html"] if i == 1 else []
+        record = {"kind": "figure", "id": f"f{i}", "part": "part1", "figure": "x", "paths": paths,
                   "params": {"sisu": float("nan")} if i == 2 else {}, "eval_ids": [], "model_ids": ["gone"],
                   "hps": {}, **provenance()}
         if analysis:
@@ -110,7 +111,8 @@ def test_index_is_robust_to_missing_columns(tmp_path):
     assert facet(index, "analysis")["counts"] == [1, 2]
     assert facet(index, "sisu")["values"] == ["nan", None]
     assert [f["models"] for f in index["figures"]] == [[], [], []]  # unknown models are left out
-    assert all(f["name"] == "x" for f in index["figures"])
+    assert [f["name"] for f in index["figures"]] == ["x", "x", "x__amp-0.5"]  # dots stay in names
+    assert index["figures"][2]["html"] == "f/x__amp-0.5.html" and index["figures"][2]["thumb"] is None
 
 
 def test_write_browser_embeds_the_index_in_one_static_page(html_results, tmp_path):

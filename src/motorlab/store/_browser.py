@@ -83,6 +83,12 @@ class _Linker:
         return Path(os.path.relpath(full, self.base)).as_posix()
 
 
+def _stem(path: str) -> str:
+    """A figure file's name without its extension; names may hold dots (`amp-0.5`)."""
+    name = os.path.basename(path)
+    return name[:-len(".plotly.json")] if name.endswith(".plotly.json") else os.path.splitext(name)[0]
+
+
 def _figure_files(row: Mapping[str, Any], link: _Linker) -> dict[str, str | None]:
     paths = [str(p) for p in row.get("paths") or []]
     by_suffix: dict[str, str] = {}
@@ -92,7 +98,7 @@ def _figure_files(row: Mapping[str, Any], link: _Linker) -> dict[str, str | None
     thumb = next((by_suffix[s] for s in _THUMB_SUFFIXES if s in by_suffix), None)
     page = by_suffix.get(".html")
     named = page or thumb or (paths[0] if paths else None)
-    name = os.path.basename(named).split(".")[0] if named else str(row.get("figure") or row["id"])
+    name = _stem(named) if named else str(row.get("figure") or row["id"])
     return {"name": name, "thumb": link(thumb), "html": link(page), "json": link(by_suffix.get(".plotly.json"))}
 
 
