@@ -19,16 +19,18 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# Static figure export (kaleido) needs a Chromium browser; HTML figures do not.
+# Static figure export (kaleido) needs a Chromium browser; HTML figures do not. The real-browser
+# tests (tests/test_browser.py, Selenium) also need chromium-driver.
 chromium:
-	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; then \
+	@if { command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1; } \
+		&& command -v chromedriver >/dev/null 2>&1; then \
 		true; \
 	elif [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Debian's chromium for static (PNG) figure export..."; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		echo "Installing Debian's chromium and chromium-driver for static (PNG) figure export and browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else \
-		echo "NOTE: no Chromium found. PNG export will be skipped (HTML still written)."; \
-		echo "      Install it with: sudo apt-get install chromium   (or any Chrome/Chromium on PATH)"; \
+		echo "NOTE: no Chromium/chromedriver found. PNG export will be skipped (HTML still written) and the"; \
+		echo "      real-browser tests skip. Install them with: sudo apt-get install chromium chromium-driver"; \
 	fi
 
 demo: setup

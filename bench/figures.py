@@ -5,8 +5,9 @@ The states table is synthetic (the figures' cost does not depend on where the st
 replicates × 100 steps = 480 000 rows. Reaches follow a minimum-jerk profile with a lateral
 deviation that grows with the field amplitude and shrinks with the train std, plus noise.
 
-Prints seconds per figure for building, HTML export and PNG export (one browser for the batch);
-the last line is `seconds_per_figure=<median PNG export time per figure>`.
+Prints seconds per figure for building, HTML export (with its Plotly JSON) and PNG (scale 2) and
+SVG export, each in one browser with `--parallel` tabs (default: one per core); the last lines are
+`seconds_per_figure=<median PNG time per figure>` and `seconds_per_svg=<median SVG time>`.
 
     .venv/bin/python bench/figures.py [--out DIR]
 """
@@ -31,6 +32,7 @@ from motorlab.figures import (
     velocity_profiles,
     write_figures,
 )
+from motorlab.figures._export import default_parallel
 
 
 TRAIN_STDS, AMPS = (0.0, 1.5), (0.0, 2.0)
@@ -93,6 +95,8 @@ def synthetic_states(seed: int = 0) -> pd.DataFrame:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=None, help="output dir (default: a temp dir)")
+    parser.add_argument("--parallel", type=int, default=None,
+                        help="browser tabs (default: one per core of this process, see default_parallel)")
     args = parser.parse_args()
 
     t0 = time.perf_counter()
@@ -129,32 +133,35 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         out = args.out or Path(tmp)
+        n = len(figures)
         t0 = time.perf_counter()
         write_figures(figures, out, formats=("html",))
         html_total = time.perf_counter() - t0
+        print(f"build: median {statistics.median(build):.3f} s, mean {sum(build) / n:.3f} s per figure")
+        print(f"html + json (with buttons): {html_total / n:.3f} s per figure ({html_total:.2f} s for {n})")
 
         browser = find_browser()
-        stamps = []
-        t0 = time.perf_counter()
-        written = write_figures(figures, out, formats=("png",),
-                                progress=lambda name, path: stamps.append(time.perf_counter()))
-        png_total = time.perf_counter() - t0
-        n = len(figures)
-        print(f"build: median {statistics.median(build):.3f} s, "
-              f"mean {sum(build) / n:.3f} s per figure")
-        print(f"html: {html_total / n:.3f} s per figure ({html_total:.2f} s for {n})")
-        if browser is None or not stamps:
-            print("png: skipped (no Chrome/Chromium; install with `apt-get install chromium`)")
+        if browser is None:
+            print("png/svg: skipped (no Chrome/Chromium; install with `apt-get install chromium`)")
             print("seconds_per_figure=nan")
             return
-        per_figure = np.diff([t0, *stamps])
-        sizes = [p.stat().st_size for paths in written.values() for p in paths]
-        print(f"png ({browser}): {png_total:.2f} s for {n} in one browser, "
-              f"{png_total / n:.3f} s per figure amortised; first image incl. browser start "
-              f"{per_figure[0]:.2f} s; later images median {np.median(per_figure[1:]):.3f} s, "
-              f"max {np.max(per_figure[1:]):.3f} s; mean size {np.mean(sizes) / 1e3:.0f} kB")
-        print(f"seconds_per_figure={np.median(per_figure[1:]):.3f}")
-
+        tabs = args.parallel or default_parallel()
+        medians = {}
+        for fmt in ("png", "svg"):
+            stamps = []
+            t0 = time.perf_counter()
+            written = write_figures(figures, out, formats=(fmt,), parallel=tabs,
+                                    progress=lambda name, path: stamps.append(time.perf_counter()))
+            total = time.perf_counter() - t0
+            gaps = np.diff([t0, *stamps])
+            sizes = [p.stat().st_size for paths in written.values() for p in paths]
+            medians[fmt] = np.median(gaps[1:])
+            print(f"{fmt} ({browser}, {tabs} tabs{', scale 2' if fmt == 'png' else ''}): {total:.2f} s for {n} "
+                  f"in one browser = {total / n:.3f} s per figure amortised (incl. browser start); "
+                  f"after the first: median {medians[fmt]:.3f} s, max {np.max(gaps[1:]):.3f} s; "
+                  f"mean size {np.mean(sizes) / 1e3:.0f} kB")
+        print(f"seconds_per_figure={medians['png']:.3f}")
+        print(f"seconds_per_svg={medians['svg']:.3f}")
 
 if __name__ == "__main__":
     main()

@@ -361,3 +361,12 @@ def test_clean_finds_figures_of_deleted_models_and_stale_records(products):
     assert all(f.exists() for o in orphans_all_gone for f in o.files)
     remove_orphans(orphans_all_gone, results)
     assert find_orphans([study], results) == ([], [])
+
+
+def test_plotly_json_beside_a_figure_is_never_read_as_a_sidecar(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "fig.plotly.json").write_text('{"kind": "figure", "id": "not a sidecar"}')
+    (results / "broken.plotly.json").write_text("{not json")
+    records, _ = read_sidecars(results)
+    assert records["figure"] == []

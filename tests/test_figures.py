@@ -221,7 +221,7 @@ def small_figures():
 
 def test_html_export_shares_one_plotlyjs(tmp_path):
     written = write_figures(small_figures(), tmp_path, formats=("html",))
-    assert written["sub/two"] == [tmp_path / "sub" / "two.html"]
+    assert written["sub/two"][0] == tmp_path / "sub" / "two.html"
     assert sorted(p.name for p in tmp_path.rglob("*.js")) == ["plotly.min.js"]
     assert '<script charset="utf-8" src="plotly.min.js"' in (tmp_path / "one.html").read_text()
     nested = (tmp_path / "sub" / "two.html").read_text()
@@ -236,8 +236,24 @@ def test_html_export_shares_one_plotlyjs(tmp_path):
     assert not list(tmp_path.rglob("*.tmp"))
 
 
+def test_html_has_copy_and_download_buttons_and_json_beside_it(tmp_path):
+    figs = small_figures()
+    written = write_figures(figs, tmp_path, formats=("html",))
+    assert [p.name for p in written["sub/two"]] == ["two.html", "two.plotly.json"]
+    html = written["sub/two"][0].read_text()
+    for button in ("Copy PNG", "Copy SVG", "Download PNG", "Download SVG"):
+        assert f'name: "{button}"' in html
+    assert '"file": "sub__two"' in html and '"width": 300, "height": 240, "scale": 2.0' in html
+    assert '"modeBarButtonsToRemove": ["toImage", "sendChartToCloud"]' in html
+    assert "__MOTORLAB_FIGURE__" not in html and "{plot_id}" not in html
+    reloaded = pio.read_json(written["sub/two"][1])
+    assert reloaded.layout.width == 300 and list(reloaded.data[0].y) == [1, 2]
+    only_json = write_figures(figs, tmp_path / "j", formats=("json",))
+    assert [p.name for p in only_json["one"]] == ["one.plotly.json"]
+
+
 def test_export_validates_arguments(tmp_path):
-    with pytest.raises(ValueError, match="formats \\['gif'\\]"):
+    with pytest.raises(ValueError, match="formats \\['gif'\\]; expected any of \\['html', 'json'"):
         write_figures({}, tmp_path, formats=("gif",))
     with pytest.raises(ValueError, match="figure name '../x'"):
         write_figures({"../x": go.Figure()}, tmp_path)
@@ -264,7 +280,7 @@ def test_missing_browser_writes_html_and_says_what_was_skipped(tmp_path, caplog)
     with caplog.at_level(logging.WARNING, logger="motorlab.figures"):
         written = write_figures(small_figures(), tmp_path, formats=("html", "png"),
                                 browser_path=tmp_path / "no-chromium")
-    assert all(len(paths) == 1 and paths[0].suffix == ".html" for paths in written.values())
+    assert all([p.suffix for p in paths] == [".html", ".json"] for paths in written.values())
     assert not list(tmp_path.rglob("*.png"))
     message = caplog.text
     assert "skipped 3 static image(s)" in message and "sub/two.png" in message
@@ -292,11 +308,11 @@ def test_static_export_uses_one_browser_for_the_batch(tmp_path, monkeypatch):
                             progress=lambda name, path: reported.append(path))
     assert opened == [BROWSER]
     assert sorted(reported) == sorted(p for paths in written.values() for p in paths)
-    assert len(reported) == 3 * 3
-    assert [p.suffix for p in written["sub/two"]] == [".html", ".png", ".svg"]
+    assert len(reported) == 3 * 4
+    assert [p.name for p in written["sub/two"]] == ["two.html", "two.plotly.json", "two.png", "two.svg"]
     png = (tmp_path / "sub" / "two.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    assert struct.unpack(">II", png[16:24]) == (300, 240)  # the layout's size
+    assert struct.unpack(">II", png[16:24]) == (600, 480)  # the layout's size at scale 2
     assert (tmp_path / "three.svg").read_text().lstrip().startswith("<svg")
     assert not list(tmp_path.rglob("*.tmp"))
 

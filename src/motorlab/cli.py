@@ -1,6 +1,6 @@
 """The `motorlab` command.
 
-Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `clean`.
+Subcommands here: `expand`, `query`, `figures export`, `catalog rebuild`, `browse`, `config-docs`, `clean`.
 
 Adding a subcommand is adding one function `add(subparsers)` that creates its parser with
 `subparsers.add_parser(...)` and sets `func=<handler>` via `set_defaults`, where the handler takes
@@ -16,6 +16,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -171,7 +172,9 @@ def _run_figures_export(args: argparse.Namespace) -> int:
         if not where or _WHERE.match(where[-1]):
             raise ValueError("figures export needs a destination directory DIR")
         dest = where.pop()
-    copies = export_figures(dest, parse_where(where), results_dir=args.results, dry_run=args.dry_run)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()] if args.formats else None
+    copies = export_figures(dest, parse_where(where), results_dir=args.results, formats=formats,
+                            dry_run=args.dry_run)
     for src, target in copies:
         print(f"{src} -> {target}")
     print(f"{'would copy' if args.dry_run else 'copied'} {len(copies)} files to {dest}", file=sys.stderr)
@@ -187,6 +190,9 @@ def add_figures(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--where", nargs="+", action="extend", default=[], metavar="KEY=VALUE")
     e.add_argument("dest", nargs="?", metavar="DIR", help="destination directory")
     e.add_argument("--results", default="results", help="results directory (default: results)")
+    e.add_argument("--formats", metavar="FMT,...",
+                   help="formats to export, e.g. png,svg (html, json, png, svg, pdf, jpeg, webp; default: "
+                        "every file a figure has). An image a figure lacks is rendered from its Plotly JSON")
     e.add_argument("--dry-run", action="store_true", help="only print what would be copied")
     e.set_defaults(func=_run_figures_export)
 
@@ -209,6 +215,59 @@ def add_catalog(sub: argparse._SubParsersAction) -> None:
                        description="Fold every sidecar under RESULTS into the catalogue file (atomically).")
     _add_catalog_options(r)
     r.set_defaults(func=_run_catalog_rebuild)
+
+
+# --- browse ----------------------------------------------------------------------------------
+
+def _run_browse(args: argparse.Namespace) -> int:
+    from .store._browser import write_browser
+
+    path = write_browser(args.results, args.db, args.out)
+    print(f"{path}: open it in a browser (file://{os.path.abspath(path)})")
+    return 0
+
+
+def add_browse(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("browse", help="write the static results browser (RESULTS/index.html)",
+                       description="Write a static page that browses every figure of the catalogue by its "
+                                   "hyperparameters (facets with counts, thumbnails, a row x column layout, "
+                                   "search, links to the interactive figures and their models). It needs no "
+                                   "server: open it from disk or put the results folder on any static host.")
+    _add_catalog_options(p)
+    p.add_argument("--out", default=None, help="page to write (default: RESULTS/index.html)")
+    p.set_defaults(func=_run_browse)
+
+
+# --- config-docs -----------------------------------------------------------------------------
+
+def _run_config_docs(args: argparse.Namespace) -> int:
+    from .config import config_docs
+
+    text = config_docs(args.schema if os.path.exists(args.schema) else None)
+    if args.check:
+        current = Path(args.out).read_text() if args.out and os.path.exists(args.out) else None
+        if args.out is None or current != text:
+            print(f"{args.out} is out of date; run `motorlab config-docs --out {args.out}`", file=sys.stderr)
+            return 1
+        return 0
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        print(text, end="")
+    return 0
+
+
+def add_config_docs(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config-docs", help="write the config reference (config/README.md)",
+                       description="Print (or write with --out) the Markdown reference of every study config "
+                                   "key with its default, accepted values and meaning, generated from the "
+                                   "packaged defaults, the validation rules and the workflow's schema.")
+    p.add_argument("--out", help="file to write (e.g. config/README.md); default: print")
+    p.add_argument("--schema", default="workflow/schemas/config.schema.yaml",
+                   help="the workflow's config schema (default: workflow/schemas/config.schema.yaml; "
+                        "left out when missing)")
+    p.add_argument("--check", action="store_true", help="exit 1 if --out differs from what would be written")
+    p.set_defaults(func=_run_config_docs)
 
 
 # --- clean -----------------------------------------------------------------------------------
@@ -263,7 +322,7 @@ def add_clean(sub: argparse._SubParsersAction) -> None:
 # --- entry point -----------------------------------------------------------------------------
 
 SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
-    add_expand, add_query, add_figures, add_catalog, add_clean,
+    add_expand, add_query, add_figures, add_catalog, add_browse, add_config_docs, add_clean,
 ]
 
 

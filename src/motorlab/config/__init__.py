@@ -1,5 +1,6 @@
 """Configuration: packaged defaults, validation, spreads, identities and the study."""
 
+from ._docs import config_docs as config_docs
 from ._errors import ConfigError as ConfigError
 from ._identity import (
     STAGE_VERSIONS as STAGE_VERSIONS,

@@ -1,9 +1,15 @@
-"""Write figures to disk: offline HTML sharing one plotly.js, static images from one browser.
+"""Write figures to disk: offline HTML sharing one plotly.js, Plotly JSON, static images from one browser.
+
+Every HTML figure loads the folder's one `plotly.min.js` (offline, from file://) and has "Copy PNG",
+"Copy SVG", "Download PNG" and "Download SVG" buttons in its modebar (`_buttons`). Beside each HTML
+file is the figure's Plotly JSON, `<name>.plotly.json`, so a notebook can reload it with
+`plotly.io.read_json` (the plain `<name>.json` is left to the figure's catalogue sidecar).
 
 Static images (PNG, SVG, PDF, …) are rendered by kaleido 1.x, which drives a headless
 Chrome/Chromium. Starting the browser costs about 2 s; rendering a figure in a running browser
 about 0.2 s. `write_figures` therefore opens ONE browser for the whole batch (a `kaleido.Kaleido`
-context) and renders every image through it. Whether a browser exists is checked up front, without
+context) and renders every image through it, in as many tabs as the process has cores (its CPU
+affinity, which a workflow job sets to its threads). Whether a browser exists is checked up front, without
 starting it: when none is found the HTML is still written and a warning names the skipped files
 and how to install Chromium.
 
@@ -17,6 +23,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import sys
 import tempfile
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -24,9 +31,13 @@ from typing import Any, Final, Literal
 
 import plotly.graph_objects as go
 
+from ._buttons import button_script, html_config
+
 
 PLOTLYJS_NAME: Final = "plotly.min.js"
 STATIC_FORMATS: Final = ("png", "svg", "pdf", "jpeg", "jpg", "webp")
+FORMATS: Final = ("html", "json", *STATIC_FORMATS)
+JSON_SUFFIX: Final = ".plotly.json"  # `<name>.json` is the figure's catalogue sidecar
 INSTALL_HINT: Final = (
     "install Chromium (Debian/Ubuntu: `apt-get install chromium`), or set the BROWSER_PATH "
     "environment variable to a Chrome/Chromium executable"
@@ -130,37 +141,79 @@ def _render_static(
     return _run(render_all)
 
 
+class _Reporter:
+    """Progress of a long export: a rich progress bar on a terminal, plain log lines otherwise
+    (every tenth of the files and the end, at INFO on the "motorlab.figures" logger)."""
+
+    def __init__(self, total: int, out: Path, callback: Callable[[str, Path], object] | None):
+        self.total, self.out, self.callback, self.done = total, out, callback, 0
+        self.bar = None
+        if total > 1 and sys.stderr.isatty():
+            from rich.progress import Progress
+
+            self.bar = Progress(transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task(f"writing figures to {out}", total=total)
+
+    def __call__(self, name: str, path: Path) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.advance(self.task)
+        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
+            _logger.info("figures: %d/%d files written to %s (last: %s)", self.done, self.total,
+                         self.out, path.name)
+        if self.callback is not None:
+            self.callback(name, path)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def default_parallel() -> int:
+    """Browser tabs for static export: the cores this process may run on (at most 8)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
 def write_figures(
     figures: Mapping[str, go.Figure],
     out_dir: str | os.PathLike,
     *,
     formats: Iterable[str] = ("html", "png"),
     plotlyjs: Literal["directory", "inline"] = "directory",
-    scale: float = 1.0,
+    scale: float = 2.0,
     browser_path: str | os.PathLike | None = None,
-    parallel: int = 1,
+    parallel: int | None = None,
     timeout: float = 90.0,
     progress: Callable[[str, Path], object] | None = None,
 ) -> dict[str, list[Path]]:
-    """Write a batch of figures as HTML and static images, with one browser for the batch.
+    """Write a batch of figures as HTML, Plotly JSON and static images, with one browser for the batch.
 
     Arguments:
         figures: name → figure. A name is a relative path without extension (it may contain
             '/', e.g. "velocity_profiles/amp-2"); files go to `out_dir/name.<format>`.
         out_dir: output directory (created if missing).
-        formats: any of "html", "png", "svg", "pdf", "jpeg"/"jpg", "webp".
+        formats: any of "html", "json", "png", "svg", "pdf", "jpeg"/"jpg", "webp". "html" brings
+            "json" with it: the Plotly JSON `name.plotly.json` always sits beside the HTML.
         plotlyjs: "directory": every HTML file loads ONE shared `out_dir/plotly.min.js`
             (written once, atomically; works offline, ~4.6 MB once instead of per file);
             "inline": each HTML file embeds plotly.js (self-contained, larger).
-        scale: pixel scale of raster images (2 for print); the size is the figure's layout size.
+        scale: pixel scale of raster images (2, the default, for print; SVG and PDF are vector);
+            the size is the figure's layout size. The HTML's PNG buttons use it too.
         browser_path: Chrome/Chromium executable for static images; None to search for one.
-        parallel: number of browser tabs rendering at once.
+        parallel: browser tabs rendering at once; None for one per core of this process (at
+            most 8; see `default_parallel`).
         timeout: seconds allowed to render one image.
-        progress: called as `progress(name, path)` after each file is written (e.g. to advance
-            a progress bar or to time the export).
+        progress: called as `progress(name, path)` after each file is written (e.g. to time the
+            export). Independently, a long export shows a progress bar on a terminal and logs
+            plainly otherwise.
 
     Returns:
-        name → paths written for that figure (HTML first, then static images in `formats`
+        name → paths written for that figure (HTML, then JSON, then static images in `formats`
         order). Static images are missing from it when no browser was found; a warning on the
         "motorlab.figures" logger then lists them and says how to install Chromium.
 
@@ -169,11 +222,15 @@ def write_figures(
         RuntimeError: the browser failed to render some images (the others are written).
     """
     formats = list(dict.fromkeys(formats))
-    unknown = [f for f in formats if f != "html" and f not in STATIC_FORMATS]
+    unknown = [f for f in formats if f not in FORMATS]
     if unknown:
-        raise ValueError(f"formats {unknown}; expected any of {['html', *STATIC_FORMATS]}")
+        raise ValueError(f"formats {unknown}; expected any of {list(FORMATS)}")
+    if "html" in formats and "json" not in formats:
+        formats.insert(formats.index("html") + 1, "json")
     if plotlyjs not in ("directory", "inline"):
         raise ValueError(f"plotlyjs={plotlyjs!r}; expected 'directory' or 'inline'")
+    if parallel is None:
+        parallel = default_parallel()
     if parallel < 1:
         raise ValueError(f"parallel={parallel}; expected at least 1 tab")
     _check_names(figures)
@@ -182,23 +239,43 @@ def write_figures(
     for name in figures:
         (out / name).parent.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {name: [] for name in figures}
+    report = _Reporter(len(figures) * len(formats), out, progress)
+    try:
+        _write_pages(figures, out, formats, plotlyjs, scale, written, report)
+        _write_static(figures, out, [f for f in formats if f not in ("html", "json")], written,
+                      browser_path=browser_path, scale=scale, parallel=parallel, timeout=timeout,
+                      progress=report)
+    finally:
+        report.close()
+    return written
 
-    if "html" in formats and figures:
-        shared = _write_plotlyjs(out) if plotlyjs == "directory" else None
-        for name, fig in figures.items():
+
+def _write_pages(figures: Mapping[str, go.Figure], out: Path, formats: list[str], plotlyjs: str,
+                 scale: float, written: dict[str, list[Path]], report: _Reporter) -> None:
+    """The HTML pages (with their buttons) and the Plotly JSON of every figure."""
+    shared = _write_plotlyjs(out) if "html" in formats and plotlyjs == "directory" and figures else None
+    for name, fig in figures.items():
+        if "html" in formats:
             path = out / f"{name}.html"
-            include: str | bool = (
-                Path(os.path.relpath(shared, path.parent)).as_posix() if shared else True
-            )
-            atomic_write(path, fig.to_html(include_plotlyjs=include, full_html=True).encode())
+            include: str | bool = Path(os.path.relpath(shared, path.parent)).as_posix() if shared else True
+            html = fig.to_html(include_plotlyjs=include, full_html=True, config=html_config(name, scale=scale),
+                               post_script=button_script(fig, name, scale=scale))
+            atomic_write(path, html.encode())
             written[name].append(path)
-            if progress is not None:
-                progress(name, path)
+            report(name, path)
+        if "json" in formats:
+            path = out / f"{name}{JSON_SUFFIX}"
+            atomic_write(path, fig.to_json().encode())
+            written[name].append(path)
+            report(name, path)
 
-    static = [f for f in formats if f != "html"]
+
+def _write_static(figures: Mapping[str, go.Figure], out: Path, static: list[str],
+                  written: dict[str, list[Path]], *, browser_path: str | os.PathLike | None, scale: float,
+                  parallel: int, timeout: float, progress: Callable[[str, Path], object]) -> None:
     jobs = [(n, fig, f, out / f"{n}.{f}") for n, fig in figures.items() for f in static]
     if not jobs:
-        return written
+        return
     browser = find_browser(browser_path)
     if browser is None:
         where = f" at {str(browser_path)!r}" if browser_path is not None else ""
@@ -209,9 +286,10 @@ def write_figures(
             "No Chrome/Chromium found%s: skipped %d static image(s) in %s: %s. HTML was written. "
             "To export static images, %s.", where, len(skipped), out, shown, INSTALL_HINT,
         )
-        return written
+        return
     results = _render_static(
-        jobs, browser=browser, scale=scale, parallel=parallel, timeout=timeout, progress=progress
+        jobs, browser=browser, scale=scale, parallel=min(parallel, len(jobs)), timeout=timeout,
+        progress=progress,
     )
     failed = [(name, path, error) for name, path, error in results if error is not None]
     for name, path, error in results:
@@ -223,4 +301,3 @@ def write_figures(
             f"rendering failed for {len(failed)} of {len(jobs)} static images with browser "
             f"{browser}: {listing}"
         ) from failed[0][2]
-    return written

@@ -1,6 +1,11 @@
 """Products on disk: model files, Parquet tables, JSON sidecars, the SQLite catalogue, finding and
-loading by hyperparameters, and clean-up of orphans."""
+loading by hyperparameters, the static results browser, and clean-up of orphans."""
 
+from ._browser import (
+    BROWSER_NAME as BROWSER_NAME,
+    browser_index as browser_index,
+    write_browser as write_browser,
+)
 from ._catalog import (
     CATALOG_NAME as CATALOG_NAME,
     KINDS as KINDS,

@@ -136,11 +136,18 @@ def read_sidecars(results_dir: str | Path) -> tuple[dict[str, list[dict]], list[
     return {k: list(v.values()) for k, v in records.items()}, notices
 
 
+PLOTLY_JSON_SUFFIX = ".plotly.json"  # a figure's Plotly JSON (megabytes), never a sidecar
+
+
+def _is_sidecar_name(name: str) -> bool:
+    return name.endswith(".json") and not name.startswith(".") and not name.endswith(PLOTLY_JSON_SUFFIX)
+
+
 def _json_files(results_dir: Path) -> Iterable[Path]:
     for root, dirs, files in os.walk(results_dir):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
         for name in files:
-            if name.endswith(".json") and not name.startswith("."):
+            if _is_sidecar_name(name):
                 yield Path(root, name)
 
 
@@ -242,7 +249,7 @@ def _newest_change(results_dir: Path) -> float:
         for d in dirs:
             newest = max(newest, os.stat(os.path.join(root, d)).st_mtime)
         for name in files:
-            if name.endswith(".json") and not name.startswith("."):
+            if _is_sidecar_name(name):
                 newest = max(newest, os.stat(os.path.join(root, name)).st_mtime)
     return newest
 

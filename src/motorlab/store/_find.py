@@ -10,7 +10,7 @@ forces the table a key is read from.
 
 import difflib
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -192,37 +192,92 @@ def _short(value: Any) -> str:
     return canonical_json(value) if isinstance(value, (list, dict)) else repr(value)
 
 
+EXPORT_FORMATS = ("html", "json", "png", "svg", "pdf", "jpeg", "jpg", "webp")
+
+
+def _format_of(path: str | Path) -> str:
+    """A figure file's format: its extension, "json" for the Plotly JSON `<name>.plotly.json`."""
+    name = Path(path).name
+    return "json" if name.endswith(".plotly.json") else Path(name).suffix.lstrip(".")
+
+
 def export_figures(dest: str | Path, where: Mapping[str, Any] | None = None, *,
-                   results_dir: str | Path = "results", dry_run: bool = False) -> list[tuple[Path, Path]]:
+                   results_dir: str | Path = "results", formats: Sequence[str] | None = None,
+                   dry_run: bool = False) -> list[tuple[Path, Path]]:
     """Copy the files of matching figures to `dest` under readable names
     `<figure>__<param>-<value>_...__<id8>.<ext>`.
 
+    Arguments:
+        dest: the destination folder (created).
+        where: filters, as in `query`.
+        results_dir: the results directory.
+        formats: the formats to export, any of "html", "json" (the Plotly JSON), "png", "svg",
+            "pdf", "jpeg"/"jpg", "webp"; None for every file a figure has. A static format that a
+            figure lacks on disk (e.g. "svg" when the workflow wrote PNG only) is rendered from its
+            Plotly JSON, one browser for all (`motorlab.figures.write_figures`).
+        dry_run: only list what would be written.
+
     Returns:
-        `(source, destination)` pairs, in catalogue order; files that no longer exist are skipped.
+        `(source, destination)` pairs, in catalogue order (the source of a rendered image is its
+        Plotly JSON); files that no longer exist are skipped.
     """
+    if formats is not None:
+        formats = list(dict.fromkeys(formats))
+        unknown = [f for f in formats if f not in EXPORT_FORMATS]
+        if unknown:
+            raise ValueError(f"formats {unknown}; expected any of {', '.join(EXPORT_FORMATS)}")
     frame = query("figures", where, results_dir=results_dir)
     dest = Path(dest)
     copies: list[tuple[Path, Path]] = []
+    renders: list[tuple[Path, Path]] = []
     taken: set[Path] = set()
+
+    def target_for(stem: str, fmt: str) -> Path:
+        ext = ".plotly.json" if fmt == "json" else f".{fmt}"
+        target, n = dest / f"{stem}{ext}", 1
+        while target in taken:
+            n += 1
+            target = dest / f"{stem}_{n}{ext}"
+        taken.add(target)
+        return target
+
     for _, row in frame.iterrows():
         params = "_".join(f"{k}-{_value_text(v)}" for k, v in flatten(row["params"] or {}).items())
         stem = "__".join(safe_name(s) for s in (str(row["figure"]), params, str(row["id"])[:8]) if s)
+        files = {}
         for p in row["paths"] or []:
             src = resolve_path(p, row.get("sidecar"), results_dir)
-            if src is None or not src.exists():
-                continue
-            target = dest / f"{stem}{src.suffix}"
-            n = 1
-            while target in taken:
-                n += 1
-                target = dest / f"{stem}_{n}{src.suffix}"
-            taken.add(target)
-            copies.append((src, target))
+            if src is not None and src.exists():
+                files.setdefault(_format_of(src), src)
+        for fmt in formats if formats is not None else list(files):
+            if fmt in files:
+                copies.append((files[fmt], target_for(stem, fmt)))
+            elif fmt not in ("html", "json") and "json" in files:
+                renders.append((files["json"], target_for(stem, fmt)))
     if not dry_run:
         dest.mkdir(parents=True, exist_ok=True)
         for src, target in copies:
             shutil.copy2(src, target)
-    return copies
+        _render(renders)
+    return copies + renders
+
+
+def _render(renders: list[tuple[Path, Path]]) -> None:
+    """Render images from Plotly JSON files: `(json, target)` pairs, by format, one browser each."""
+    if not renders:
+        return
+    import plotly.io as pio
+
+    from ..figures._export import write_figures
+
+    for fmt in dict.fromkeys(target.suffix.lstrip(".") for _, target in renders):
+        batch = [(src, target) for src, target in renders if target.suffix == f".{fmt}"]
+        written = write_figures({target.stem: pio.read_json(src) for src, target in batch},
+                                batch[0][1].parent, formats=(fmt,))
+        missing = [str(target) for _, target in batch if target not in written[target.stem]]
+        if missing:
+            raise RuntimeError(f"could not render {len(missing)} {fmt} file(s) ({', '.join(missing[:3])}): "
+                               "static export needs Chromium (apt-get install chromium)")
 
 
 def _value_text(value: Any) -> str:
