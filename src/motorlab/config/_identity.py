@@ -25,6 +25,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "measures": 1,
     "figures": 2,
     "fixed_points": 2,
+    "readout_norm": 1,
 }
 
 ID_LENGTH = 16

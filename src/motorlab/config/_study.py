@@ -236,19 +236,17 @@ class Study:
 
     def evaluations(self, part: str, analysis: str) -> list[Evaluation]:
         """The evaluations of `analysis` in `part`: for each model selected by the analysis'
-        `train:` filter, one per task variant (`plant_perts`) or one (`fixed_points`)."""
+        `train:` filter, the evaluations its plan asks for (`AbstractAnalysis.plan`)."""
         key = (self._part(part), analysis)
         if key not in self._evaluations:
             settings = self._analyses[part].get(analysis)
             if settings is None:
                 raise KeyError(f"analysis {analysis!r} is not configured for {part}; "
                                f"it has {', '.join(self._analyses[part]) or 'none'}")
-            plan = _PLANS.get(analysis, _generic_plan)
-            evals = []
-            for mid, hps in self._models[part].items():
-                if model_filter_matches(settings["train"], hps):
-                    for variant, eval_hps in plan(settings, hps):
-                        evals.append(_evaluation(mid, part, analysis, variant, eval_hps))
+            unit = _analysis(analysis)
+            evals = [_evaluation(mid, part, unit, p.variant, p.hps)
+                     for mid, hps in self._models[part].items() if model_filter_matches(settings["train"], hps)
+                     for p in unit.plan(settings, hps)]
             self._evaluations[key] = evals
         return list(self._evaluations[key])
 
@@ -277,7 +275,7 @@ class Study:
                                                  for k in compare))
                 group_id = identity({
                     "stage": "figures",
-                    "version": {s: STAGE_VERSIONS[s] for s in ("figures", "measures")},
+                    "version": {s: STAGE_VERSIONS[s] for s in _analysis(analysis).figure_versions},
                     "analysis": analysis, "variant": variant, "compare": compare,
                     "members": [e.eval_id for e in members],
                 })
@@ -315,8 +313,6 @@ class Study:
         return "_".join(words) or ("all" if exclude else "model")
 
 
-# --- evaluation plans: (settings, model hps) -> [(variant, evaluation hps)] ----------------------
-
 def _preset_base(name: Any, defaults: Mapping[str, Any], number: int, path: str,
                  errors: list[str]) -> dict[str, Any] | None:
     """The defaults with the packaged preset `name` merged over them and `part` set, or None when
@@ -333,77 +329,19 @@ def _preset_base(name: Any, defaults: Mapping[str, Any], number: int, path: str,
     return deep_merge(deep_merge(defaults, train_preset(name)), {"part": number})
 
 
-def _noise(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> dict[str, float]:
-    override = settings.get("model") or {}
-    return {k: hps["model"][k] if override.get(k) is None else override[k]
-            for k in ("feedback_noise_std", "motor_noise_std")}
+def _analysis(name: str):
+    # Imported on use: the analyses import the simulator, which a bare config check does not need.
+    from ..analysis._registry import get_analysis
+
+    return get_analysis(name)
 
 
-def _eval_n(settings: Mapping[str, Any], noise: Mapping[str, float]) -> int:
-    # Without noise every repeat is the same trial (SPEC §1.9).
-    return 1 if all(v == 0 for v in noise.values()) else int(settings["eval_n"])
-
-
-def _sisu(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[float] | None:
-    return list(settings["sisu"]) if hps["part"] == 2 else None
-
-
-def _plant_perts(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
-    pert_type = settings["pert"]["type"] or hps["pert"]["type"]
-    noise = _noise(settings, hps)
-    return [(variant, {
-        "eval_n": _eval_n(settings, noise),
-        "seed": hps["seed"],
-        "task": dict(task),
-        "pert": {"type": pert_type, "amp": list(settings["pert"]["amp"][pert_type])},
-        "sisu": _sisu(settings, hps),
-        "model": noise,
-    }) for variant, task in settings["tasks"].items() if task is not None]
-
-
-def _fixed_points(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
-    reach = dict(settings["reach"])
-    # Only the amplitudes of the model's own field type, so that the other type's list does not
-    # enter this evaluation's identity.
-    reach["amp"] = list(reach["amp"][hps["pert"]["type"]])
-    return [("steady", {
-        "eval_n": _eval_n(settings, _noise(settings, hps)),
-        "seed": hps["seed"],
-        "grid_n": settings["grid_n"],
-        "sisu": _sisu(settings, hps),
-        "candidate_stride": settings["candidate_stride"],
-        "n_pcs": settings["n_pcs"],
-        "reach": reach,
-        "continuation": dict(settings["continuation"]),
-    })]
-
-
-def _generic_plan(settings: Mapping[str, Any], hps: Mapping[str, Any]) -> list[tuple[str, dict]]:
-    """An analysis without its own plan: its settings (less `train`, `compare`) with each null
-    filled from the model's value at the same key path."""
-    def fill(node: Any, model_node: Any) -> Any:
-        if isinstance(node, Mapping):
-            return {k: fill(v, model_node.get(k) if isinstance(model_node, Mapping) else None)
-                    for k, v in node.items()}
-        return model_node if node is None else node
-
-    out = fill({k: v for k, v in settings.items() if k not in ("train", "compare")}, hps)
-    out["seed"] = hps["seed"]
-    if "eval_n" in out:
-        out["eval_n"] = _eval_n(out, _noise(out, hps))
-    return [("default", out)]
-
-
-_PLANS = {"plant_perts": _plant_perts, "fixed_points": _fixed_points}
-
-
-def _evaluation(mid: str, part: str, analysis: str, variant: str, hps: dict) -> Evaluation:
-    stage = "fixed_points" if analysis == "fixed_points" else "evaluate"
-    version = ({s: STAGE_VERSIONS[s] for s in ("evaluate", "fixed_points")} if stage == "fixed_points"
-               else STAGE_VERSIONS["evaluate"])
-    eval_id = identity({"stage": stage, "version": version, "model": mid, "analysis": analysis,
-                        "variant": variant, "hps": hps})
-    return Evaluation(eval_id, mid, part, analysis, variant, hps)
+def _evaluation(mid: str, part: str, analysis, variant: str, hps: dict) -> Evaluation:
+    versions = analysis.id_versions
+    version = STAGE_VERSIONS[versions[0]] if len(versions) == 1 else {s: STAGE_VERSIONS[s] for s in versions}
+    eval_id = identity({"stage": analysis.id_stage, "version": version, "model": mid,
+                        "analysis": analysis.name, "variant": variant, "hps": hps})
+    return Evaluation(eval_id, mid, part, analysis.name, variant, hps)
 
 
 def _determines(a: list[str], b: list[str]) -> bool:

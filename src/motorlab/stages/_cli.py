@@ -1,23 +1,27 @@
 """`motorlab train` and `motorlab evaluate`: run workflow stages by hand, without Snakemake.
 
 They resolve the study config exactly as the workflow does and write the same products to the
-same paths (`results/{part}/models/{id}.eqx`, `results/{part}/evals/{id}.parquet`, …), skipping
-products that already exist unless `--force`.
+same paths (`motorlab.store._paths`), skipping products that already exist unless `--force`.
 """
 
 from pathlib import Path
 
+from ..store import _paths as paths
+
 
 def add_pipeline_commands(subparsers) -> None:
-    """Register the `train`, `evaluate` and `measures` subcommands on an argparse subparsers object."""
+    """Register the `train` and `evaluate` subcommands on an argparse subparsers object."""
     for name, func, help_ in (("train", _train, "train the models of a part (or the ones named)"),
-                              ("evaluate", _evaluate, "evaluate models (plant perturbations) and compute measures")):
+                              ("evaluate", _evaluate, "evaluate models and compute an analysis' tables")):
         p = subparsers.add_parser(name, help=help_, description=help_)
         p.add_argument("--configfile", default="config/config.yaml", help="study config (default: %(default)s)")
         p.add_argument("--part", default="part1", help="part1 or part2 (default: %(default)s)")
         p.add_argument("--only", nargs="*", default=None, metavar="ID", help="only these model/evaluation ids")
         p.add_argument("--results", default="results", help="results folder (default: %(default)s)")
         p.add_argument("--force", action="store_true", help="recompute products that exist")
+        if name == "evaluate":
+            p.add_argument("--analysis", default="plant_perts",
+                           help="a registered analysis configured for the part (default: %(default)s)")
         p.set_defaults(func=func)
 
 
@@ -34,40 +38,44 @@ def _train(args) -> int:
     from . import _pipeline as pipeline
 
     study = _study_part(args)
-    models = study.models(args.part)
-    for model_id, hps in models.items():
+    part, results = args.part, str(args.results)
+    for model_id, hps in study.models(part).items():
         if args.only and model_id not in args.only:
             continue
-        out = Path(args.results) / args.part / "models"
-        if (out / f"{model_id}.json").exists() and not args.force:
+        if Path(paths.model_sidecar(part, model_id, results)).exists() and not args.force:
             print(f"{model_id}: exists, skipped")
             continue
         print(f"{model_id}: training ({study.describe_model(hps)})")
-        pipeline.train(hps, model_id=model_id, part=args.part, model_path=out / f"{model_id}.eqx",
-                       sidecar_path=out / f"{model_id}.json", history_path=out / f"{model_id}_history.npz")
+        pipeline.train(hps, model_id=model_id, part=part, model_path=paths.model(part, model_id, results),
+                       sidecar_path=paths.model_sidecar(part, model_id, results),
+                       history_path=paths.model_history(part, model_id, results))
     return 0
 
 
 def _evaluate(args) -> int:
-    from . import _pipeline as pipeline
+    from ..analysis._registry import get_analysis
+    from . import _analyses
 
+    unit = get_analysis(args.analysis)
     study = _study_part(args)
-    base = Path(args.results) / args.part
-    for ev in study.evaluations(args.part, "plant_perts"):
+    part, results = args.part, str(args.results)
+    for ev in study.evaluations(part, unit.name):
         if args.only and ev.eval_id not in args.only:
             continue
-        model = base / "models" / f"{ev.model_id}.eqx"
-        if not model.exists():
+        model = paths.model(part, ev.model_id, results)
+        if not Path(model).exists():
             print(f"{ev.eval_id}: model {ev.model_id} not trained yet (run `motorlab train`), skipped")
             continue
-        states = base / "evals" / f"{ev.eval_id}.parquet"
-        if states.exists() and not args.force:
+        manifest = paths.manifest(part, unit.name, ev.eval_id, results)
+        if Path(manifest).exists() and not args.force:
             print(f"{ev.eval_id}: exists, skipped")
             continue
-        print(f"{ev.eval_id}: evaluating model {ev.model_id} on {ev.variant}")
+        print(f"{ev.eval_id}: {unit.name} of model {ev.model_id} ({ev.variant})")
         record = {"eval_id": ev.eval_id, "model_id": ev.model_id, "part": ev.part, "analysis": ev.analysis,
                   "variant": ev.variant, "hps": ev.hps}
-        pipeline.evaluate(model, record, states_path=states, sidecar_path=base / "evals" / f"{ev.eval_id}.json")
-        pipeline.measures(states, measures_path=base / "measures" / f"{ev.eval_id}.parquet")
+        states = paths.states(part, unit.name, ev.eval_id, results) if unit.keeps_states else None
+        if states is not None:
+            _analyses.evaluate(model, record, states_path=states)
+        _analyses.analysis_tables(model, record, states_path=states, manifest_path=manifest,
+                                  table_paths=paths.tables(part, unit.name, ev.eval_id, unit.table_names, results))
     return 0
-

@@ -1,4 +1,4 @@
-"""Workflow stage: fixed points of a trained ensemble (SPEC §2.10–2.11), written as tables.
+"""`fixed_points`: fixed points of a trained ensemble (SPEC §2.10–2.11), as tables.
 
 Steady state: the model is evaluated on the steady-state grid (target = start = a grid point)
 at each SISU; each condition's hidden states (all evaluations × time steps, strided) start the
@@ -10,14 +10,18 @@ reaches, warm-started from the previous step.
 """
 
 from collections.abc import Mapping
+from typing import ClassVar
 
 import jax.random as jr
 import numpy as np
 import pandas as pd
 
-from ..analysis._evaluate import evaluate
-from ..analysis.fixed_points._continuation import continue_fixed_points
-from ..analysis.fixed_points._tables import (
+from .._evaluate import evaluate
+from .._interface import AbstractAnalysis, EvaluationPlan
+from .._pca import fit_pca
+from .._plans import eval_n, noise, sisu as sisu_values
+from ._continuation import continue_fixed_points
+from ._tables import (
     default_make_input,
     eigenvalue_table,
     fixed_point_trajectories,
@@ -28,11 +32,8 @@ from ..analysis.fixed_points._tables import (
     reach_fixed_points,
     steady_state_fixed_points,
 )
-from ..store._model_files import load_model_file, provenance, relative_path, write_json
-from ..analysis._pca import fit_pca
-from ..sim._setup import n_context, replicate
-from ..store._tables import write_table
-from ..sim._tasks import centre_out, grid_centres
+from ...sim._setup import n_context, replicate
+from ...sim._tasks import centre_out, grid_centres
 
 
 
@@ -223,14 +224,18 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     return points, pd.concat(traj_frames, ignore_index=True), readouts
 
 
-def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_path, summary_path,
-                 reach_path, trajectories_path, continuation_path, events_path, sidecar_path) -> dict:
+def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dict[str, pd.DataFrame]:
     """All fixed-point tables of one model.
 
     Arguments:
-        evaluation: `{"eval_id", "model_id", "part", "analysis", "variant", "hps"}` with hps
-            `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs, reach: {...}}`.
-        points_path: steady-state points, one row per unique point (replicate × position × SISU).
+        ensemble: the trained ensemble; hps: its training hyperparameters.
+        e: the evaluation settings `{eval_n, seed, grid_n, sisu, candidate_stride, n_pcs,
+            reach: {...}, continuation: {...}}`.
+        included: per-replicate booleans of the post-training selection.
+
+    Returns:
+        `{name: table}` for the names of `FixedPointsAnalysis.table_names`:
+        points: steady-state points, one row per unique point (replicate × position × SISU).
             The primary point of each condition carries its linearisation (`linearise`, dt =
             the plant's dt; NaN on other rows): trace, logabsdet, det_sign of J = ∂F/∂h;
             ct_trace (Σ Re μ) and ct_logabsdet (Σ log|μ|) of the continuous-time eigenvalues
@@ -239,22 +244,19 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
             target_pos, target_vel, fb_pos, fb_vel, sisu (largest singular value of those
             columns of dh*/du = (I − J)⁻¹ B); hessian_norm and hessian_min_eig of the Hessian of
             q. The reach table carries the same columns.
-        eigenvalues_path: eigenvalues of every steady-state point, long form.
-        summary_path: grid shift with SISU and its readout alignment (`kind` "grid_shift"),
+        eigenvalues: eigenvalues of every steady-state point, long form.
+        summary: grid shift with SISU and its readout alignment (`kind` "grid_shift"),
             readout directions in each replicate's PC space (`kind` "readout", steady PCA) and
             in the reach PCA (`kind` "reach_readout").
-        reach_path: goal-goal / init-goal points per replicate × field amplitude (`amp`, from
+        reach: goal-goal / init-goal points per replicate × field amplitude (`amp`, from
             `reach.amp` of the model's field type) × reach × SISU.
-        trajectories_path: fixed-point trajectories (one row per amplitude × reach × SISU ×
-            step; `trial` numbers the traced reaches within one amplitude and SISU) with the
-            PC coordinates of the points (pc*) and of the hidden states (hidden_pc*).
-        continuation_path, events_path: SISU continuation of the steady-state points near the
-            origin (`sisu_continuation`); empty tables when there is nothing to sweep (part-1
-            models, a single SISU value, or `continuation.n_points` < 2).
+        trajectories: fixed-point trajectories (one row per amplitude × reach × SISU × step;
+            `trial` numbers the traced reaches within one amplitude and SISU) with the PC
+            coordinates of the points (pc*) and of the hidden states (hidden_pc*).
+        continuation, continuation_events: SISU continuation of the steady-state points near
+            the origin (`sisu_continuation`); empty tables when there is nothing to sweep
+            (part-1 models, a single SISU value, or `continuation.n_points` < 2).
     """
-    ensemble, header = load_model_file(model_path)
-    hps, e = header["hps"], evaluation["hps"]
-    included = header["replicates"].get("included")
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
     if sweeps:
@@ -266,29 +268,59 @@ def fixed_points(model_path, evaluation: Mapping, *, points_path, eigenvalues_pa
             {"replicate": pd.Series([], np.int16)})
     reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
-    write_table(_points_for_parquet(points), points_path)
-    write_table(eigs, eigenvalues_path)
-    write_table(summary, summary_path)
-    write_table(_points_for_parquet(reach_points), reach_path)
-    write_table(_points_for_parquet(trajectories), trajectories_path)
-    write_table(_points_for_parquet(continuation), continuation_path)
-    write_table(events, events_path)
+    return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
+            "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
+            "continuation": _points_for_parquet(continuation), "continuation_events": events}
+
+
+def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+    """Counts of conditions, verified points, traced steps and continuation events."""
+    points, events = tables["points"], tables["continuation_events"]
     verified = points[points["status"] == "fixed_point"]
-    paths = [points_path, eigenvalues_path, summary_path, reach_path, trajectories_path, continuation_path,
-             events_path]
-    record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],
-              "analysis": evaluation["analysis"], "variant": evaluation["variant"], "hps": e,
-              "model_ids": [evaluation["model_id"]], "model_hps": hps, "path": relative_path(points_path),
-              "paths": [relative_path(p) for p in paths],
-              "counts": {"steady_conditions": int(points.groupby(["replicate", "position", "sisu"], dropna=False).ngroups),
-                         "steady_with_fixed_point": int(verified.groupby(["replicate", "position", "sisu"], dropna=False).ngroups),
-                         "steady_fixed_points": int(len(verified)),
-                         "reach_fixed_points": int((reach_points["status"] == "fixed_point").sum()),
-                         "trajectory_steps_found": int(trajectories["found"].sum()),
-                         "trajectory_steps": int(len(trajectories)),
-                         "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
-                         "continuation_stability_changes":
-                             int((events.get("kind") == "stability").sum()) if len(events) else 0},
-              **provenance()}
-    write_json(sidecar_path, record)
-    return record
+    trajectories = tables["trajectories"]
+    conditions = ["replicate", "position", "sisu"]
+    return {"steady_conditions": int(points.groupby(conditions, dropna=False).ngroups),
+            "steady_with_fixed_point": int(verified.groupby(conditions, dropna=False).ngroups),
+            "steady_fixed_points": int(len(verified)),
+            "reach_fixed_points": int((tables["reach"]["status"] == "fixed_point").sum()),
+            "trajectory_steps_found": int(trajectories["found"].sum()),
+            "trajectory_steps": int(len(trajectories)),
+            "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
+            "continuation_stability_changes":
+                int((events.get("kind") == "stability").sum()) if len(events) else 0}
+
+
+class FixedPointsAnalysis(AbstractAnalysis):
+    """Steady-state fixed points on a position grid at each SISU, reach fixed points and
+    trajectories, and the SISU continuation (SPEC §2.10–2.11): one evaluation ("steady") per model."""
+
+    name: ClassVar[str] = "fixed_points"
+    table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
+                                              "continuation", "continuation_events")
+    figure_set: ClassVar[str] = "fixed_points"
+    keeps_states: ClassVar[bool] = False
+    id_stage: ClassVar[str] = "fixed_points"
+    id_versions: ClassVar[tuple[str, ...]] = ("evaluate", "fixed_points")
+    figure_versions: ClassVar[tuple[str, ...]] = ("figures", "measures")
+
+    def plan(self, settings: Mapping, model_hps: Mapping) -> list[EvaluationPlan]:
+        reach = dict(settings["reach"])
+        # Only the amplitudes of the model's own field type, so that the other type's list does
+        # not enter this evaluation's identity.
+        reach["amp"] = list(reach["amp"][model_hps["pert"]["type"]])
+        return [EvaluationPlan("steady", {
+            "eval_n": eval_n(settings, noise(settings, model_hps)),
+            "seed": model_hps["seed"],
+            "grid_n": settings["grid_n"],
+            "sisu": sisu_values(settings, model_hps),
+            "candidate_stride": settings["candidate_stride"],
+            "n_pcs": settings["n_pcs"],
+            "reach": reach,
+            "continuation": dict(settings["continuation"]),
+        })]
+
+    def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
+        return fixed_point_tables(model, model_hps, eval_hps, included)
+
+    def summary(self, tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        return fixed_point_counts(tables)

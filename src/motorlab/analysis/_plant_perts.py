@@ -1,0 +1,67 @@
+"""`plant_perts`: centre-out reaches under force fields of several amplitudes, and their measures
+(SPEC §2.2 part 1, §2.6 part 2)."""
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from ._interface import AbstractAnalysis, EvaluationPlan
+from ._measures import compute_measures
+from ._plans import eval_n, noise, sisu
+
+
+def _trial_value_rows(states: pd.DataFrame, values: pd.Series, measure: str, columns) -> pd.DataFrame:
+    """Measure rows of a per-trial value stored in the states table (repeated over t): one row per
+    trial, with the Measures table's identifying `columns`."""
+    at_start = (states["t"] == 0).to_numpy()
+    rows = states.loc[at_start, [c for c in columns if c not in ("measure", "value")]].reset_index(drop=True)
+    rows["measure"] = measure
+    rows["value"] = values[at_start].to_numpy(dtype="float64")
+    return rows[list(columns)]
+
+
+def measures_table(states: pd.DataFrame) -> pd.DataFrame:
+    """Every measure of `motorlab.analysis.MEASURES` of an evaluation's states, and the per-trial
+    output correlation when the states table carries it (computed by the evaluation from hidden
+    states that are never written, so merged here rather than recomputed). Long format."""
+    corr = states["output_correlation"] if "output_correlation" in states.columns else None
+    table = compute_measures(states.drop(columns=["output_correlation"], errors="ignore"), None)
+    if corr is not None:
+        table = pd.concat([table, _trial_value_rows(states, corr, "output_correlation", table.columns)],
+                          ignore_index=True)
+    return table
+
+
+class PlantPerts(AbstractAnalysis):
+    """Each model is evaluated on every task variant of `tasks` (one evaluation per variant),
+    under every amplitude of `pert.amp` of the field type (`pert.type`, or the training type),
+    at every `sisu` value in part 2, with the noise of `model` (training values where null)."""
+
+    name: ClassVar[str] = "plant_perts"
+    table_names: ClassVar[tuple[str, ...]] = ("measures",)
+    figure_set: ClassVar[str] = "behaviour"
+    keeps_states: ClassVar[bool] = True
+    id_stage: ClassVar[str] = "evaluate"
+    id_versions: ClassVar[tuple[str, ...]] = ("evaluate",)
+    figure_versions: ClassVar[tuple[str, ...]] = ("figures", "measures")
+
+    def plan(self, settings: Mapping[str, Any], model_hps: Mapping[str, Any]) -> list[EvaluationPlan]:
+        pert_type = settings["pert"]["type"] or model_hps["pert"]["type"]
+        noise_std = noise(settings, model_hps)
+        return [EvaluationPlan(variant, {
+            "eval_n": eval_n(settings, noise_std),
+            "seed": model_hps["seed"],
+            "task": dict(task),
+            "pert": {"type": pert_type, "amp": list(settings["pert"]["amp"][pert_type])},
+            "sisu": sisu(settings, model_hps),
+            "model": noise_std,
+        }) for variant, task in settings["tasks"].items() if task is not None]
+
+    def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
+        if states is None:
+            raise ValueError("plant_perts computes its measures from evaluated states; got states=None")
+        return {"measures": measures_table(states)}
+
+    def summary(self, tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
+        return {"measure_rows": int(len(tables["measures"]))}

@@ -1,0 +1,28 @@
+"""The registry of analyses: name -> the one instance of its final class.
+
+Adding an analysis: one module with an `AbstractAnalysis` subclass, its section of
+`defaults/analyses.yaml`, its `STAGE_VERSIONS` entry, one line here, and its figure set.
+"""
+
+from types import MappingProxyType
+
+from ._interface import AbstractAnalysis
+from ._plant_perts import PlantPerts
+from ._readout_norm import ReadoutNorm
+from .fixed_points._analysis import FixedPointsAnalysis
+
+ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
+    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm())
+})
+
+
+def get_analysis(name: str) -> AbstractAnalysis:
+    """The registered analysis `name`.
+
+    Raises:
+        KeyError: naming the unknown analysis and listing the known ones.
+    """
+    try:
+        return ANALYSES[name]
+    except KeyError:
+        raise KeyError(f"unknown analysis {name!r}; expected one of {', '.join(sorted(ANALYSES))}") from None

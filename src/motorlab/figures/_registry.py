@@ -1,0 +1,81 @@
+"""Figure sets by name: what an analysis' `figure_set` names.
+
+A figure set is a function `(tables, models, group) -> {figure name: go.Figure}`:
+    tables: `{table name: [one table per member evaluation]}`, the analysis' declared tables and,
+        for an analysis that keeps them, `"states"`;
+    models: the members' model sidecars (`hps`, `replicates`, `history_path`), in member order;
+    group: the figure group (`label`, `variant`, `compare`, `eval_ids`).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from ._fixed_points import fixed_point_figure_set
+from ._readout_norm import readout_norm_figures
+from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
+from ._training import loss_history
+
+FigureSet = Callable[[Mapping[str, Sequence[pd.DataFrame]], Sequence[Mapping], Mapping], dict[str, go.Figure]]
+
+
+def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str, go.Figure]:
+    """One training-loss figure per member model, from its `_history.npz` (skipped if absent)."""
+    figs = {}
+    for m in models:
+        path = m.get("history_path")
+        if not path or not Path(path).exists():
+            continue
+        with np.load(path) as f:
+            history = {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
+        reps = m["replicates"]
+        tag_ = "__".join(f"{compare_column(k)}-{float(get_key(m['hps'], k)):g}" for k in compare)
+        figs[f"training_loss__{tag_}"] = loss_history(
+            history, reps["best_iteration"], reps["included"],
+            title=" ".join(f"{k} = {get_key(m['hps'], k)}" for k in compare))
+    return figs
+
+
+def behaviour_figures(tables, models, group) -> dict[str, go.Figure]:
+    """Trajectories, profiles and measure violins of a `plant_perts` group (see
+    `motorlab.figures._sets.build_group_figures`), and the members' training losses except for
+    the `small` variant."""
+    hps = [m["hps"] for m in models]
+    compare = list(group["compare"])
+    best = [best_replicate(m["replicates"]) for m in models]
+    states = tag(list(tables["states"]), hps, compare, best)
+    measures = tag(list(tables["measures"]), hps, compare)
+    figs = build_group_figures(states, measures, variant=group["variant"], compare=compare,
+                               part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]))
+    if group["variant"] != "small":
+        figs.update(loss_figures(models, compare))
+    return figs
+
+
+def fixed_point_figures(tables, models, group) -> dict[str, go.Figure]:
+    """The fixed-point figures of a group (SPEC §2.10–2.11; see `fixed_point_figure_set`)."""
+    hps = [m["hps"] for m in models]
+    compare = list(group["compare"])
+    t = {name: tag(list(frames), hps, compare) for name, frames in tables.items()}
+    return fixed_point_figure_set(t["points"], t["eigenvalues"], t["summary"], t["reach"], t["trajectories"],
+                                  t["continuation"], t["continuation_events"], compare_key=compare[0],
+                                  compare_col=compare_column(compare[0]), dt=float(hps[0]["plant"]["dt"]))
+
+
+FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
+    "behaviour": behaviour_figures,
+    "fixed_points": fixed_point_figures,
+    "readout_norm": readout_norm_figures,
+})
+
+
+def get_figure_set(name: str) -> FigureSet:
+    """The figure set `name`; KeyError listing the known ones."""
+    try:
+        return FIGURE_SETS[name]
+    except KeyError:
+        raise KeyError(f"unknown figure set {name!r}; expected one of {', '.join(sorted(FIGURE_SETS))}") from None
