@@ -1,4 +1,4 @@
-# motorlab workflow: train -> evaluate -> measures -> figures, for part 1 and part 2.
+# motorlab workflow: train, then for every analysis evaluate -> tables -> figures, for part 1 and part 2.
 #
 #   snakemake --cores 8 results/part1/all                       # full study, part 1
 #   snakemake --cores all results/part2/all --configfile config/demo.yaml   # tiny demo (targets
@@ -21,7 +21,6 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/figures.smk"
-include: "workflow/rules/fixed_points.smk"
 include: "workflow/rules/catalog.smk"
 
 

@@ -4,7 +4,7 @@ rule part_all:
     input:
         part_products,
     output:
-        "results/{part}/all",
+        paths.part_target("{part}"),
     localrule: True
     threads: 1
     log:

@@ -1,9 +1,12 @@
-# Helpers that map the study config to targets. The science lives in `motorlab`.
+# Helpers that map the study config to targets. The science lives in `motorlab`; the product
+# paths come from `motorlab.store.paths`, the analyses and their tables from the registry.
 import sys
 
 from snakemake.utils import validate
 
+from motorlab.analysis import ANALYSES
 from motorlab.config import STAGE_VERSIONS, load_study
+from motorlab.store import paths
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -13,7 +16,7 @@ PARTS = STUDY.parts
 for _notice in STUDY.notices:
     print(f"motorlab notice: {_notice}", file=sys.stderr)
 
-# Every evaluation and figure group of the study, by part and id.
+# Every evaluation of the study, by part and id (ids are unique across analyses).
 EVALS = {
     part: {
         ev.eval_id: ev
@@ -23,27 +26,24 @@ EVALS = {
     for part in PARTS
 }
 
-
-def _groups(analysis):
-    return {
-        part: {
-            f"{g.label}_{g.variant}_{g.group_id[:8]}": g
-            for name in STUDY.analyses(part)
-            if name == analysis
+# Every figure group, by part, analysis and folder name.
+GROUPS = {
+    part: {
+        name: {
+            paths.group_dir_name(g.label, g.variant, g.group_id): g
             for g in STUDY.figure_groups(part, name)
         }
-        for part in PARTS
+        for name in STUDY.analyses(part)
     }
-
-
-GROUPS = _groups("plant_perts")
-FP_GROUPS = _groups("fixed_points")
+    for part in PARTS
+}
 
 
 wildcard_constraints:
     part="part[12]",
     model_id="[0-9a-f]{16}",
     eval_id="[0-9a-f]{16}",
+    analysis="|".join(ANALYSES),
 
 
 def model_hps(wildcards):
@@ -64,28 +64,18 @@ def evaluation(wildcards):
 
 def evaluation_model(wildcards):
     ev = EVALS[wildcards.part][wildcards.eval_id]
-    return f"results/{wildcards.part}/models/{ev.model_id}.eqx"
-
-
-def plant_pert_evals(part):
-    return [e for e in EVALS[part].values() if e.analysis == "plant_perts"]
-
-
-def fixed_point_evals(part):
-    return [e for e in EVALS[part].values() if e.analysis == "fixed_points"]
+    return paths.model(wildcards.part, ev.model_id)
 
 
 def group_of(wildcards):
-    return GROUPS[wildcards.part][wildcards.group]
+    return GROUPS[wildcards.part][wildcards.analysis][wildcards.group]
 
 
 def group_inputs(wildcards):
-    g = group_of(wildcards)
-    part = wildcards.part
+    g, part, name = group_of(wildcards), wildcards.part, wildcards.analysis
     return {
-        "states": [f"results/{part}/evals/{m.eval_id}.parquet" for m in g.members],
-        "measures": [f"results/{part}/measures/{m.eval_id}.parquet" for m in g.members],
-        "models": [f"results/{part}/models/{m.model_id}.json" for m in g.members],
+        "manifests": [paths.manifest(part, name, m.eval_id) for m in g.members],
+        "models": [paths.model_sidecar(part, m.model_id) for m in g.members],
     }
 
 
@@ -100,38 +90,11 @@ def group_params(wildcards):
     }
 
 
-def fp_group_inputs(wildcards):
-    g = FP_GROUPS[wildcards.part][wildcards.group]
-    base = f"results/{wildcards.part}/fixed_points"
-    return {
-        "fixed_points": [f"{base}/{m.eval_id}.parquet" for m in g.members],
-        "eigenvalues": [f"{base}/{m.eval_id}_eigenvalues.parquet" for m in g.members],
-        "summaries": [f"{base}/{m.eval_id}_summary.parquet" for m in g.members],
-        "reach": [f"{base}/{m.eval_id}_reach.parquet" for m in g.members],
-        "trajectories": [f"{base}/{m.eval_id}_trajectories.parquet" for m in g.members],
-        "continuation": [f"{base}/{m.eval_id}_continuation.parquet" for m in g.members],
-        "events": [f"{base}/{m.eval_id}_continuation_events.parquet" for m in g.members],
-        "models": [f"results/{wildcards.part}/models/{m.model_id}.json" for m in g.members],
-    }
-
-
-def fp_group_params(wildcards):
-    g = FP_GROUPS[wildcards.part][wildcards.group]
-    return {
-        "group_id": g.group_id,
-        "label": g.label,
-        "compare": list(g.compare),
-        "variant": g.variant,
-        "eval_ids": [m.eval_id for m in g.members],
-    }
-
-
 def part_products(wildcards):
+    """Every sidecar of the part: models, evaluation manifests and figure groups."""
     part = wildcards.part
-    out = [f"results/{part}/models/{mid}.json" for mid in STUDY.models(part)]
-    out += [f"results/{part}/evals/{e.eval_id}.json" for e in plant_pert_evals(part)]
-    out += [f"results/{part}/measures/{e.eval_id}.parquet" for e in plant_pert_evals(part)]
-    out += [f"results/{part}/figures/{name}.json" for name in GROUPS[part]]
-    out += [f"results/{part}/fixed_points/{e.eval_id}.json" for e in fixed_point_evals(part)]
-    out += [f"results/{part}/fixed_points/figures/{name}.json" for name in FP_GROUPS[part]]
+    out = [paths.model_sidecar(part, mid) for mid in STUDY.models(part)]
+    out += [paths.manifest(part, e.analysis, e.eval_id) for e in EVALS[part].values()]
+    out += [paths.figure_sidecar(part, name, group)
+            for name, groups in GROUPS[part].items() for group in groups]
     return out

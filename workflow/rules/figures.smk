@@ -1,9 +1,10 @@
-rule figures:
+# The figure set of one figure group of any analysis.
+rule analysis_figures:
     input:
         unpack(group_inputs),
     output:
-        directory("results/{part}/figures/{group}"),
-        sidecar="results/{part}/figures/{group}.json",
+        directory(paths.figure_dir("{part}", "{analysis}", "{group}")),
+        sidecar=paths.figure_sidecar("{part}", "{analysis}", "{group}"),
     params:
         group=group_params,
         version=STAGE_VERSIONS["figures"],
@@ -11,10 +12,10 @@ rule figures:
     resources:
         mem_mb=4000,
     log:
-        "logs/{part}/figures/{group}.log",
+        "logs/{part}/figures/{analysis}/{group}.log",
     benchmark:
-        "benchmarks/{part}/figures/{group}.tsv"
+        "benchmarks/{part}/figures/{analysis}/{group}.tsv"
     conda:
         "../envs/motorlab.yaml"
     script:
-        "../scripts/figures.py"
+        "../scripts/analysis_figures.py"

@@ -1,8 +1,8 @@
 rule train:
     output:
-        model="results/{part}/models/{model_id}.eqx",
-        history="results/{part}/models/{model_id}_history.npz",
-        sidecar="results/{part}/models/{model_id}.json",
+        model=paths.model("{part}", "{model_id}"),
+        history=paths.model_history("{part}", "{model_id}"),
+        sidecar=paths.model_sidecar("{part}", "{model_id}"),
     params:
         hps=model_hps,
     threads: 2

@@ -14,6 +14,10 @@ from ._evaluate import (
     Evaluated as Evaluated,
     evaluate as evaluate,
 )
+from ._interface import (
+    AbstractAnalysis as AbstractAnalysis,
+    EvaluationPlan as EvaluationPlan,
+)
 from ._measures import (
     MEASURES as MEASURES,
     Measure as Measure,
@@ -50,3 +54,7 @@ from ._weights import (
 from . import feedback_perts as feedback_perts
 from . import fixed_points as fixed_points
 from . import freq_response as freq_response
+from ._registry import (
+    ANALYSES as ANALYSES,
+    get_analysis as get_analysis,
+)

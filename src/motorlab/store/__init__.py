@@ -39,4 +39,5 @@ from ._model_files import (
     save_model_file as save_model_file,
     write_json as write_json,
 )
+from . import _paths as paths
 from ._tables import read_table as read_table, write_table as write_table
