@@ -1,4 +1,4 @@
-"""The fixed-point stage of the workflow on a small untrained part-2 model."""
+"""The fixed-point analysis through the workflow stages on a small untrained part-2 model."""
 
 import json
 
@@ -10,7 +10,8 @@ import pytest
 
 from motorlab import make_ensemble, save_model_file
 from motorlab.config._load import train_defaults
-from motorlab.stages._pipeline import fixed_points
+from motorlab import stages
+from motorlab.analysis import get_analysis
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +30,8 @@ def tables(tmp_path_factory):
                                                 "trajectory_trials": 2, "pca_from_step": 8,
                                                 "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
                           "continuation": {"n_points": 5}}}
-    paths = {k: tmp / f"{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach", "trajectories",
-                                                 "continuation", "events")}
-    record = fixed_points(tmp / "m.eqx", evaluation, points_path=paths["points"],
-                          eigenvalues_path=paths["eigenvalues"], summary_path=paths["summary"],
-                          reach_path=paths["reach"], trajectories_path=paths["trajectories"],
-                          continuation_path=paths["continuation"], events_path=paths["events"],
-                          sidecar_path=tmp / "e.json")
+    paths = {k: tmp / f"{k}.parquet" for k in get_analysis("fixed_points").table_names}
+    record = stages.analysis_tables(tmp / "m.eqx", evaluation, table_paths=paths, manifest_path=tmp / "e.json")
     return record, {k: pd.read_parquet(p) for k, p in paths.items()}, json.loads((tmp / "e.json").read_text())
 
 
@@ -137,7 +133,7 @@ def test_fixed_point_figure_set_names_and_kinds(tables):
     two = [_tagged(t, 0.0), _tagged(t, 1.5)]  # a group of two models differing in pert.std
     cat = {k: pd.concat([m[k] for m in two], ignore_index=True) for k in t}
     figs = fixed_point_figure_set(cat["points"], cat["eigenvalues"], cat["summary"], cat["reach"],
-                                  cat["trajectories"], cat["continuation"], cat["events"],
+                                  cat["trajectories"], cat["continuation"], cat["continuation_events"],
                                   compare_key="pert.std", compare_col="train_std", dt=0.05)
     per_value = ["eigenvalues_by_sisu", "eigenvalues_by_replicate", "eigenvalues_by_position",
                  "trace_determinant", "trace_determinant_continuous",
@@ -167,23 +163,16 @@ def test_fixed_point_figure_set_names_and_kinds(tables):
 
 
 def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
-    from motorlab.stages._pipeline import fixed_point_figures
-
-    _, t, _ = tables
-    paths = {}
-    for k, v in t.items():
-        paths[k] = tmp_path / f"{k}.parquet"
-        v.to_parquet(paths[k])
+    _, t, manifest = tables
     hps = train_defaults()
     hps.update(part=2)
     (tmp_path / "m.json").write_text(json.dumps({"id": "m", "hps": hps}))
     group = {"group_id": "g", "label": "g", "compare": ["pert.std"], "variant": "steady", "eval_ids": ["e"]}
-    record = fixed_point_figures(
-        group, points_paths=[paths["points"]], eigenvalues_paths=[paths["eigenvalues"]],
-        summary_paths=[paths["summary"]], reach_paths=[paths["reach"]],
-        trajectories_paths=[paths["trajectories"]], continuation_paths=[paths["continuation"]],
-        events_paths=[paths["events"]], model_sidecars=[tmp_path / "m.json"], out_dir=tmp_path / "figs",
-        sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
+    manifest_path = tmp_path / "e.json"
+    manifest_path.write_text(json.dumps(manifest))
+    record = stages.analysis_figures("fixed_points", group, manifests=[manifest_path],
+                                     model_sidecars=[tmp_path / "m.json"], out_dir=tmp_path / "figs",
+                                     sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
     names = {f["name"] for f in record["figures"]}
     core = {"eigenvalues_by_sisu", "eigenvalues_by_replicate", "eigenvalues_by_position", "trace_determinant",
             "trace_determinant_continuous", "eigenvalue_histograms_sisu_lowhigh", "fixed_point_grid_3d",
@@ -191,3 +180,6 @@ def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
     assert {f"{k}__train_std-0" for k in core} <= names
     assert any(n.startswith("reach_fixed_points_3d__train_std-0") for n in names)
     assert all((tmp_path / "figs" / f"{n}.html").exists() for n in names)
+    assert record["analysis"] == "fixed_points"
+    assert all(json.loads((tmp_path / "figs" / f"{n}.json").read_text())["analysis"] == "fixed_points"
+               for n in names)

@@ -239,39 +239,29 @@ def test_output_correlation_broadcasts_per_replicate_readouts():
         output_correlation(hidden, np.zeros((2, 4)))
 
 
-def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
-    from motorlab import stages
-    from motorlab.store._tables import read_table, write_table
+def test_measures_table_merges_the_stored_output_correlation(reach, tmp_path):
+    from motorlab.analysis._plant_perts import measures_table
 
     df, _ = reach
     two = pd.concat([df, df.assign(condition=np.int32(1), direction=np.int16(1))], ignore_index=True)
     two["output_correlation"] = np.repeat(np.float32([0.25, 0.75]), len(df))
-    states = tmp_path / "states.parquet"
-    write_table(two, states)
-
-    out = tmp_path / "m.parquet"
-    stages.measures(states, measures_path=out, names=["max_net_force", "output_correlation"])
-    table = read_table(out)
+    table = measures_table(two, ["max_net_force", "output_correlation"])
     assert list(table["measure"]) == ["max_net_force"] * 2 + ["output_correlation"] * 2
     corr = table[table["measure"] == "output_correlation"]
     assert list(corr["condition"]) == [0, 1]
     np.testing.assert_allclose(corr["value"], [0.25, 0.75])
     assert table["value"].dtype == np.float64 and "t" not in table.columns
 
-    stages.measures(states, measures_path=out, names=["output_correlation"])
-    assert set(read_table(out)["measure"]) == {"output_correlation"}
-    stages.measures(states, measures_path=out, names=["max_net_force"])
-    assert set(read_table(out)["measure"]) == {"max_net_force"}
-    stages.measures(states, measures_path=out)
-    assert set(read_table(out)["measure"]) == set(MEASURES) | {"output_correlation"}
+    assert set(measures_table(two, ["output_correlation"])["measure"]) == {"output_correlation"}
+    assert set(measures_table(two, ["max_net_force"])["measure"]) == {"max_net_force"}
+    assert set(measures_table(two)["measure"]) == set(MEASURES) | {"output_correlation"}
     with pytest.raises(ValueError, match="unknown measures \\['speed'\\]"):
-        stages.measures(states, measures_path=out, names=["speed", "output_correlation"])
+        measures_table(two, ["speed", "output_correlation"])
 
-    write_table(df, states)  # a states table without the evaluation-time column
-    stages.measures(states, measures_path=out)
-    assert set(read_table(out)["measure"]) == set(MEASURES)
+    # a states table without the evaluation-time column
+    assert set(measures_table(df)["measure"]) == set(MEASURES)
     with pytest.raises(ValueError, match="no 'output_correlation' column"):
-        stages.measures(states, measures_path=out, names=["output_correlation"])
+        measures_table(df, ["output_correlation"])
 
 
 def test_output_correlation_runs_in_jax_and_matches_the_evaluation():

@@ -1,7 +1,7 @@
 """`plant_perts`: centre-out reaches under force fields of several amplitudes, and their measures
 (SPEC §2.2 part 1, §2.6 part 2)."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import pandas as pd
@@ -21,13 +21,25 @@ def _trial_value_rows(states: pd.DataFrame, values: pd.Series, measure: str, col
     return rows[list(columns)]
 
 
-def measures_table(states: pd.DataFrame) -> pd.DataFrame:
-    """Every measure of `motorlab.analysis.MEASURES` of an evaluation's states, and the per-trial
-    output correlation when the states table carries it (computed by the evaluation from hidden
-    states that are never written, so merged here rather than recomputed). Long format."""
+def measures_table(states: pd.DataFrame, names: Sequence[str] | None = None) -> pd.DataFrame:
+    """The measure set of an evaluation's states (long format).
+
+    Arguments:
+        states: a states table (`Evaluated.to_frame`).
+        names: the measures wanted: names of `motorlab.analysis.MEASURES`, and
+            "output_correlation" for the per-trial output correlation that the evaluation stored
+            in the states table (computed from hidden states that are never written, so it is
+            merged here, not recomputed); None for all of them (output correlation when the
+            states table has it).
+    """
     corr = states["output_correlation"] if "output_correlation" in states.columns else None
-    table = compute_measures(states.drop(columns=["output_correlation"], errors="ignore"), None)
-    if corr is not None:
+    want_corr = names is None or "output_correlation" in names
+    if names is not None and want_corr and corr is None:
+        raise ValueError("measure 'output_correlation' asked for, but the states table has no "
+                         "'output_correlation' column; expected one written by the evaluation stage")
+    kinematic = None if names is None else [n for n in names if n != "output_correlation"]
+    table = compute_measures(states.drop(columns=["output_correlation"], errors="ignore"), kinematic)
+    if corr is not None and want_corr:
         table = pd.concat([table, _trial_value_rows(states, corr, "output_correlation", table.columns)],
                           ignore_index=True)
     return table

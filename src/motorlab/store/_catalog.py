@@ -12,8 +12,8 @@ column each, named by their key path joined with `__`, e.g. `pert__std`; list va
 
 * `models`: id, part, path, history_path (its `_history.npz`, null if the sidecar has none),
   sidecar, created, git_commit, versions, replicates, n_included, hps
-* `evaluations`: id, part, analysis, variant, path, paths (every file of the evaluation, e.g.
-  its states and measures tables), sidecar, created, git_commit, versions, model_ids, hps
+* `evaluations`: id, part, analysis, variant, path, paths (every file of the evaluation: its
+  states and the tables its analysis declares; the sidecar is its `manifest.json`), sidecar, created, git_commit, versions, model_ids, hps
 * `figures`: id, part, analysis, figure, paths, sidecar, created, git_commit, versions, eval_ids,
   model_ids, params, hps (flattened columns from hps, then params)
 * `evaluation_models` (evaluation_id, model_id), `figure_evaluations` (figure_id,
@@ -31,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from ._model_files import write_json
+from ._paths import CATALOG
 from ..config._load import flatten
 
-CATALOG_NAME = "catalog.sqlite"
+CATALOG_NAME = CATALOG
 KINDS = ("model", "evaluation", "figure")
 TABLES = {"model": "models", "evaluation": "evaluations", "figure": "figures"}
 _COMMON = ("kind", "id", "part", "hps", "created", "versions", "git_commit")
