@@ -21,6 +21,7 @@ from motorlab.store._catalog import (
     read_table,
     write_sidecar,
 )
+from motorlab.store import paths as product_paths
 from motorlab.store._model_files import provenance
 from motorlab.store._clean import find_orphans, remove_orphans
 from motorlab.store._find import export_figures, find_models, load_model, query
@@ -60,10 +61,10 @@ def make_products(root: Path, study, figures=True):
                                                                    history.relative_to(root)))
         for analysis in study.analyses(part):
             for e in study.evaluations(part, analysis):
-                path = results / part / "evals" / f"{e.eval_id}.parquet"
+                path = Path(product_paths.states(part, analysis, e.eval_id, str(results)))
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(b"states")
-                write_sidecar(path.with_suffix(".json"), {
+                write_sidecar(product_paths.manifest(part, analysis, e.eval_id, str(results)), {
                     "kind": "evaluation", "id": e.eval_id, "part": part, "hps": e.hps, **provenance(),
                     "path": str(path.relative_to(root)), "model_ids": [e.model_id], "analysis": analysis,
                     "variant": e.variant})
@@ -72,14 +73,15 @@ def make_products(root: Path, study, figures=True):
             for g in study.figure_groups(part, analysis):
                 for amp in (0.0, 2.0):
                     stem = f"profiles_{g.label}_{g.group_id[:8]}_amp-{amp}"
-                    d = results / part / "figures" / analysis
+                    d = Path(product_paths.figure_dir(
+                        part, analysis, product_paths.group_dir_name(g.label, g.variant, g.group_id), str(results)))
                     d.mkdir(parents=True, exist_ok=True)
                     paths = []
                     for ext in (".html", ".png"):
                         (d / f"{stem}{ext}").write_text(f"figure {stem}")
                         paths.append(str((d / f"{stem}{ext}").relative_to(root)))
                     write_sidecar(d / f"{stem}.json", {
-                        "kind": "figure", "id": f"{g.group_id}{int(amp)}", "part": part,
+                        "kind": "figure", "id": f"{g.group_id}{int(amp)}", "part": part, "analysis": analysis,
                         "hps": {"variant": g.variant}, **provenance(), "paths": paths,
                         "eval_ids": [m.eval_id for m in g.members],
                         "model_ids": [m.model_id for m in g.members], "figure": "velocity/profiles",

@@ -70,22 +70,26 @@ def test_run_writes_every_product_with_sidecars(study):
         assert (m.parent / f"{m.stem}_history.npz").exists()
         header = json.loads(m.read_bytes().split(b"\n", 1)[0])
         assert header["hps"]["model"]["hidden_size"] == 8
-    assert len(list(part.glob("evals/*.parquet"))) == 4  # 2 models x (full, small)
-    assert len(list(part.glob("measures/*.parquet"))) == 4
-    html = list(part.glob("figures/*/*.html"))
+    assert len(list(part.glob("plant_perts/*/states.parquet"))) == 4  # 2 models x (full, small)
+    assert len(list(part.glob("plant_perts/*/measures.parquet"))) == 4
+    assert len(list(part.glob("plant_perts/*/manifest.json"))) == 4
+    html = list(part.glob("figures/plant_perts/*/*.html"))
     assert any("aligned_compare_train" in p.name for p in html)
     assert any("velocity_profiles" in p.name for p in html)
     assert any("measures_compare_train__max_orthogonal_distance_left" in p.name for p in html)
     if shutil.which("chromium") or shutil.which("chromium-browser"):
-        assert len(list(part.glob("figures/*/*.png"))) == len(html)
+        assert len(list(part.glob("figures/plant_perts/*/*.png"))) == len(html)
     manifest = json.loads((part / "all").read_text())
     assert manifest["counts"]["model"] == 2 and manifest["counts"]["evaluation"] == 4
     with sqlite3.connect(study / "results" / "catalog.sqlite") as db:
         (n_models,) = db.execute("select count(*) from models").fetchone()
         (n_figs,) = db.execute("select count(*) from figures").fetchone()
         eval_paths = [json.loads(p) for (p,) in db.execute("select paths from evaluations")]
+        analyses = {a for (a,) in db.execute("select analysis from figures")}
     # every product is in the catalogue: states and measures through their evaluation
-    assert all(any("/measures/" in p for p in paths) for paths in eval_paths) and len(eval_paths) == 4
+    assert all({p.rsplit("/", 1)[-1] for p in paths} == {"states.parquet", "measures.parquet"}
+               for paths in eval_paths) and len(eval_paths) == 4
+    assert analyses == {"plant_perts"}
     assert n_models == 2 and n_figs == len(html)
     assert (study / "logs" / "part1" / "train").is_dir() and (study / "benchmarks" / "part1" / "train").is_dir()
 
@@ -107,7 +111,24 @@ def test_changing_one_spread_value_reruns_only_the_new_model(study, tmp_path):
     counts = job_counts(run.stdout + run.stderr)
     # one new model: its training, its two evaluations and measures, the two figure groups it
     # belongs to, and the manifest; the sigma = 0 model is not retrained or re-evaluated
-    assert counts == {"train": 1, "evaluate": 2, "measures": 2, "figures": 2, "part_all": 1}
+    assert counts == {"train": 1, "evaluate": 2, "plant_perts_tables": 2, "analysis_figures": 2, "part_all": 1}
+
+
+def test_the_part_target_rebuilds_a_deleted_product(study, tmp_path):
+    """A deleted analysis table or figure group is remade by `results/{part}/all`, and only what
+    depends on it: no training, no evaluation."""
+    shutil.copytree(study / "results", tmp_path / "results")
+    shutil.copytree(study / ".snakemake", tmp_path / ".snakemake", ignore=shutil.ignore_patterns("locks", "log"))
+    shutil.copy(study / "config.yaml", tmp_path / "config.yaml")
+    part = tmp_path / "results" / "part1"
+    next(iter(part.glob("plant_perts/*/measures.parquet"))).unlink()
+    run = snakemake(tmp_path, "-n", "results/part1/all")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert job_counts(run.stdout + run.stderr) == {"plant_perts_tables": 1, "analysis_figures": 1, "part_all": 1}
+    group = next(iter(part.glob("figures/plant_perts/*.json")))
+    shutil.rmtree(group.with_suffix(""))
+    run = snakemake(tmp_path, "-n", "results/part1/all")
+    assert job_counts(run.stdout + run.stderr) == {"plant_perts_tables": 1, "analysis_figures": 2, "part_all": 1}
 
 
 def test_workflow_profile_cannot_mask_cluster_resources():
@@ -126,7 +147,8 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     run = snakemake(tmp_path, "-n", "results/part2/all")
     assert run.returncode == 0, run.stderr[-2000:]
     counts = job_counts(run.stdout + run.stderr)
-    # 2 methods x 2 sigmas = 4 models; plant_perts: 2 task variants each; fixed points of the
-    # 4 models, drawn in one figure group per method (sigma is compared within a group)
-    assert counts == {"train": 4, "evaluate": 8, "measures": 8, "figures": 4,
-                      "fixed_points": 4, "fixed_point_figures": 2, "part_all": 1}
+    # 2 methods x 2 sigmas = 4 models; plant_perts: 2 task variants each; fixed points and
+    # readout norms of the 4 models; figure groups: plant_perts 2 methods x 2 variants, fixed
+    # points and readout norms one per method (sigma is compared within a group)
+    assert counts == {"train": 4, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
+                      "readout_norm_tables": 4, "analysis_figures": 8, "part_all": 1}
