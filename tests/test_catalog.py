@@ -332,6 +332,8 @@ def test_clean_finds_products_the_config_no_longer_makes(products):
     assert all(f.exists() for o in orphans for f in o.files)  # listing removes nothing
     removed = remove_orphans(orphans, results)
     assert len(removed) == sum(len(o.files) for o in orphans)
+    eval_dirs = {p.name for p in (results / "part1" / "plant_perts").iterdir()}
+    assert eval_dirs == {e.eval_id for e in smaller.evaluations("part1", "plant_perts")}  # no empty folders
     assert find_orphans([smaller], results) == ([], [])
     assert {r["id"] for r in read_table(open_catalog(results), "models")} == kept
 

@@ -134,6 +134,9 @@ def remove_orphans(orphans: Iterable[Orphan], results_dir: str | Path) -> list[P
             if f.exists():
                 f.unlink()
                 removed.append(f)
+                # an evaluation's own folder (`store.paths.evaluation_dir`) goes with its last file
+                if f.parent != results_dir and not any(f.parent.iterdir()):
+                    f.parent.rmdir()
     if (results_dir / CATALOG_NAME).exists():
         fold_sidecars(results_dir)
     return removed
