@@ -114,21 +114,26 @@ def test_changing_one_spread_value_reruns_only_the_new_model(study, tmp_path):
     assert counts == {"train": 1, "evaluate": 2, "plant_perts_tables": 2, "analysis_figures": 2, "part_all": 1}
 
 
-def test_the_part_target_rebuilds_a_deleted_product(study, tmp_path):
-    """A deleted analysis table or figure group is remade by `results/{part}/all`, and only what
-    depends on it: no training, no evaluation."""
+@pytest.mark.parametrize("product", ["table", "states", "figures"])
+def test_the_part_target_rebuilds_a_deleted_product(study, tmp_path, product):
+    """A deleted analysis table, states table or figure folder is remade by `results/{part}/all`,
+    with only what depends on it: no training, and no evaluation unless the states are gone."""
     shutil.copytree(study / "results", tmp_path / "results")
     shutil.copytree(study / ".snakemake", tmp_path / ".snakemake", ignore=shutil.ignore_patterns("locks", "log"))
     shutil.copy(study / "config.yaml", tmp_path / "config.yaml")
     part = tmp_path / "results" / "part1"
-    next(iter(part.glob("plant_perts/*/measures.parquet"))).unlink()
+    if product == "figures":
+        shutil.rmtree(next(iter(part.glob("figures/plant_perts/*.json"))).with_suffix(""))
+        want = {"analysis_figures": 1, "part_all": 1}
+    else:
+        name = "measures" if product == "table" else "states"
+        next(iter(part.glob(f"plant_perts/*/{name}.parquet"))).unlink()
+        want = {"plant_perts_tables": 1, "analysis_figures": 1, "part_all": 1}
+        if product == "states":
+            want["evaluate"] = 1
     run = snakemake(tmp_path, "-n", "results/part1/all")
     assert run.returncode == 0, run.stderr[-2000:]
-    assert job_counts(run.stdout + run.stderr) == {"plant_perts_tables": 1, "analysis_figures": 1, "part_all": 1}
-    group = next(iter(part.glob("figures/plant_perts/*.json")))
-    shutil.rmtree(group.with_suffix(""))
-    run = snakemake(tmp_path, "-n", "results/part1/all")
-    assert job_counts(run.stdout + run.stderr) == {"plant_perts_tables": 1, "analysis_figures": 2, "part_all": 1}
+    assert job_counts(run.stdout + run.stderr) == want
 
 
 def test_workflow_profile_cannot_mask_cluster_resources():

@@ -2,7 +2,9 @@
 # only the host running Snakemake writes the catalogue (safe on network filesystems).
 rule part_all:
     input:
-        part_products,
+        sidecars=part_sidecars,
+        files=part_files,
+        stale=part_stale,
     output:
         paths.part_target("{part}"),
     localrule: True

@@ -1,5 +1,6 @@
 # Helpers that map the study config to targets. The science lives in `motorlab`; the product
 # paths come from `motorlab.store.paths`, the analyses and their tables from the registry.
+import os
 import sys
 
 from snakemake.utils import validate
@@ -90,7 +91,7 @@ def group_params(wildcards):
     }
 
 
-def part_products(wildcards):
+def part_sidecars(wildcards):
     """Every sidecar of the part: models, evaluation manifests and figure groups."""
     part = wildcards.part
     out = [paths.model_sidecar(part, mid) for mid in STUDY.models(part)]
@@ -98,3 +99,32 @@ def part_products(wildcards):
     out += [paths.figure_sidecar(part, name, group)
             for name, groups in GROUPS[part].items() for group in groups]
     return out
+
+
+def part_files(wildcards):
+    """Every other file of the part. Snakemake only checks the outputs that some job asks for, so
+    the part target asks for all of them: a deleted table or figure folder is then rebuilt."""
+    part = wildcards.part
+    out = [f for mid in STUDY.models(part) for f in (paths.model(part, mid), paths.model_history(part, mid))]
+    for e in EVALS[part].values():
+        unit = ANALYSES[e.analysis]
+        if unit.keeps_states:
+            out.append(paths.states(part, e.analysis, e.eval_id))
+        out += paths.tables(part, e.analysis, e.eval_id, unit.table_names).values()
+    out += [paths.figure_dir(part, name, group) for name, groups in GROUPS[part].items() for group in groups]
+    return out
+
+
+def part_stale(wildcards):
+    """The Snakefile, as an extra input of the part target, when the target exists but one of its
+    products is gone; otherwise nothing.
+
+    Snakemake checks the outputs of a job that some other job needs only when that other job has
+    to run, and a missing input is no reason to rerun a job whose output exists. So deleting a
+    table under an existing `results/{part}/all` would go unnoticed. A changed set of inputs is a
+    reason: the part target then reruns and asks for its products again, and the deleted ones are
+    rebuilt. (The next run sees the set change back and rewrites the part's manifest once more.)"""
+    target = paths.part_target(wildcards.part)
+    if os.path.exists(target) and not all(map(os.path.exists, part_sidecars(wildcards) + part_files(wildcards))):
+        return [workflow.main_snakefile]
+    return []
