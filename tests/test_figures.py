@@ -479,25 +479,27 @@ def test_figure_stage_marks_each_models_best_replicate(part2_tables, tmp_path, m
 
     states, measures = part2_tables
     states = states.drop(columns="best_replicate")
-    paths = {"states": [], "measures": [], "models": []}
+    manifests, models = [], []
     for i, std in enumerate(TRAIN_STDS):
         losses = [0.5, 0.5, 0.5]
         losses[BEST[std]] = 0.1
+        tables = {}
         for kind, table in (("states", states), ("measures", measures)):
-            path = tmp_path / f"{kind}{i}.parquet"
-            write_table(table[table["train_std"] == std].drop(columns="train_std"), path)
-            paths[kind].append(path)
+            tables[kind] = str(tmp_path / f"{kind}{i}.parquet")
+            write_table(table[table["train_std"] == std].drop(columns="train_std"), tables[kind])
+        manifests.append(tmp_path / f"e{i}.json")
+        manifests[-1].write_text(json.dumps({"tables": tables}))
         model = {"id": f"m{i}", "hps": {"part": 2, "plant": {"dt": 0.05}, "pert": {"std": std}},
                  "replicates": {"best_total_loss": losses, "included": [True] * 3}}
-        paths["models"].append(tmp_path / f"m{i}.json")
-        paths["models"][-1].write_text(json.dumps(model))
+        models.append(tmp_path / f"m{i}.json")
+        models[-1].write_text(json.dumps(model))
     written = {}
     monkeypatch.setattr(stage, "write_figure_set", lambda figs, *a, **k: written.update(figs))
     group = {"group_id": "g", "label": "curl", "compare": ["pert.std"], "variant": "full",
              "eval_ids": ["e0", "e1"]}
-    stage.figures(group, states_paths=paths["states"], measures_paths=paths["measures"],
-                  model_sidecars=paths["models"], out_dir=tmp_path / "figs",
-                  sidecar_path=tmp_path / "g.json", part="part2", formats=("html",))
+    stage.analysis_figures("plant_perts", group, manifests=manifests, model_sidecars=models,
+                           out_dir=tmp_path / "figs", sidecar_path=tmp_path / "g.json", part="part2",
+                           formats=("html",))
     fig = written["profiles_compare_train__sisu-1__amp-2"]
     lateral = [t for t in fig.data if t.fill != "toself"][1::6]  # per train std, lateral position
     for std, mean in zip(TRAIN_STDS, lateral, strict=True):
