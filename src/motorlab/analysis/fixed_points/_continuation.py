@@ -24,7 +24,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ._find import FIXED_POINT, find_fixed_points
 from ._linearise import Cell, linearise
-from ._solve import default_tolerances, solve_starts
+from ._solve import default_bound, default_tolerances, solve_starts
 
 
 class BranchEvent(NamedTuple):
@@ -100,7 +100,7 @@ def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float
     """Track fixed points along a sweep of inputs, labelling branches consistently.
 
     Arguments:
-        cell: `eqx.nn.GRUCell` or callable `(input, h) -> h`.
+        cell: the map (`AbstractRecurrentMap`: a controller, or `FunctionMap(fn)`).
         inputs: the input at each sample of the sweep, (P, I), in sweep order.
         params: the swept parameter at each sample (e.g. the SISU values), (P,); default
             0, 1, …, P − 1. Fold locations are reported in these units.
@@ -136,7 +136,7 @@ def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float
     found, found_err, first = discover_at(0)
     dtype = first.points.dtype
     tol = finder_options.get("tolerances") or default_tolerances(dtype)
-    bound = finder_options.get("bound") or (1.0 if isinstance(cell, eqx.nn.GRUCell) else 1e3)
+    bound = finder_options.get("bound") or default_bound(cell)
     tracks: list[dict[int, np.ndarray]] = [dict() for _ in range(n_p)]
     errors: list[dict[int, float]] = [dict() for _ in range(n_p)]  # final Newton step of each
     n_branches = 0

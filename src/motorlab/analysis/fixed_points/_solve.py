@@ -18,9 +18,10 @@ done. A start ends with one status:
   known to hold every root, e.g. the default box 1e3 of a generic callable) the iterate ended on
   the boundary (it is stopped after 5 iterations pinned there): the root it heads for lies
   outside the box.
-  Iterates are clipped to the box. For a GRU the box [−1, 1]^H holds every fixed point (h* =
-  tanh(·) lies strictly inside), so a GRU start pinned on the boundary has not run away: it
-  keeps iterating and ends `unconverged` (or on a root) instead.
+  Iterates are clipped to the box. When the map declares a box holding every fixed point
+  (`root_bound`: 1 for the GRU and the leaky RNN, whose fixed points h* = tanh(·) lie strictly
+  inside [−1, 1]^H), a start pinned on its boundary has not run away: it keeps iterating and
+  ends `unconverged` (or on a root) instead.
 
 Units: q(h) = ½‖F(u, h) − h‖², summed (not averaged) over the H units, in squared hidden-state
 units per step of the map. (The published finders report the mean over units, = 2q/H.)
@@ -72,6 +73,16 @@ def default_tolerances(dtype) -> Tolerances:
                       slow_unique=1e-2)
 
 
+def default_bound(cell: Cell) -> float:
+    """The search box |h_i| <= bound: the map's `root_bound` when it declares one, else 1e3."""
+    return 1e3 if cell.root_bound is None else float(cell.root_bound)
+
+
+def bound_holds_all_roots(cell: Cell, bound: float) -> bool:
+    """Whether the box |h_i| <= `bound` is known to hold every fixed point of the map."""
+    return cell.root_bound is not None and bound >= cell.root_bound
+
+
 _EDGE_STEPS = 5  # iterations pinned on the boundary before a start counts as diverged
 
 
@@ -117,9 +128,9 @@ def _linear_parts(cell, u, h):
     newton = -_lu_solve(lu, perm, r)
     # Aᵀr and A·grad through the map (shared weights, one batched product) rather than
     # through the per-start matrix: a read of N H² numbers saved each
-    _, vjp = jax.vjp(lambda x: cell(u, x), h)
+    _, vjp = jax.vjp(lambda x: cell.step(u, x), h)
     grad = vjp(r)[0] - r
-    a_grad = jax.jvp(lambda x: cell(u, x), (h,), (grad,))[1] - grad
+    a_grad = jax.jvp(lambda x: cell.step(u, x), (h,), (grad,))[1] - grad
     return r, newton, grad, jnp.sum(a_grad**2), jnp.sqrt(jnp.sum(a**2))
 
 
@@ -179,10 +190,10 @@ def _step(cell, u, s: _Start, tol: Tolerances, bound: float, holds_roots: bool) 
     trial = jnp.clip(s.h + delta, -bound, bound)
     delta = trial - s.h
     # linear model of r after the step, r + (J - I) delta, for the gain ratio
-    _, jd = jax.jvp(lambda x: cell(u, x), (s.h,), (delta,))
+    _, jd = jax.jvp(lambda x: cell.step(u, x), (s.h,), (delta,))
     q = 0.5 * jnp.sum(s.r**2)
     model = 0.5 * jnp.sum((s.r + jd - delta) ** 2)
-    r_trial = cell(u, trial) - trial
+    r_trial = cell.step(u, trial) - trial
     q_trial = 0.5 * jnp.sum(r_trial**2)
     rho = (q - q_trial) / jnp.maximum(q - model, tiny)
     accept = jnp.isfinite(q_trial) & (rho > 1e-4) & (q_trial < q)
@@ -250,7 +261,7 @@ def _adam(cell, u, h0, steps: int, lr: float, bound: float):
     b1, b2, eps = 0.9, 0.999, 1e-8
 
     def one(u1, h1):
-        grad_q = jax.grad(lambda x: 0.5 * jnp.sum((cell(u1, x) - x) ** 2))
+        grad_q = jax.grad(lambda x: 0.5 * jnp.sum((cell.step(u1, x) - x) ** 2))
 
         def body(i, carry):
             h, m, v = carry
@@ -303,10 +314,10 @@ def solve_starts(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], *,
 
     `bound_holds_roots`: the box |h_i| <= `bound` is known to hold every root, so a start pinned
     on its boundary has not run away (status `unconverged`, not `diverged`; see the module
-    docstring). Default: True for an `eqx.nn.GRUCell` with `bound` >= 1, else False.
+    docstring). Default: True when the map declares a `root_bound` <= `bound`, else False.
     """
     if bound_holds_roots is None:
-        bound_holds_roots = isinstance(cell, eqx.nn.GRUCell) and bound >= 1.0
+        bound_holds_roots = bound_holds_all_roots(cell, bound)
     u = np.asarray(u)
     h0 = np.asarray(h0)
     total = h0.shape[0]
