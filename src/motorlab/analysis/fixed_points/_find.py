@@ -30,6 +30,7 @@ from ._solve import (
     Solved,
     Tolerances as Tolerances,
     default_bound,
+    merge_distance,
     default_tolerances as default_tolerances,
     solve_starts,
 )
@@ -163,7 +164,7 @@ def _unique(finals, code, err, q, tol: Tolerances):
             i = left[0]
             dist = np.max(np.abs(finals[left] - finals[i]), axis=-1)
             if status == FIXED_POINT:
-                thr = np.maximum(tol.unique, 10.0 * (err[left] + err[i]))
+                thr = merge_distance(err[left], err[i], tol)
             else:
                 thr = np.full(left.shape, tol.slow_unique)
             member = dist <= thr

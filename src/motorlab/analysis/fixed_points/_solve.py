@@ -49,8 +49,9 @@ class Tolerances(NamedTuple):
         residual: a root needs ‖F(u, h) − h‖∞ ≤ residual · max(1, ‖h‖∞).
         step: ... and a Newton step ‖(J − I)⁻¹ r‖∞ ≤ step (the position is known to this accuracy).
         slow: a stall point is a slow point when ‖(J − I)ᵀ r‖ ≤ slow · ‖J − I‖_F ‖r‖.
-        unique: two roots are one when ‖h₁ − h₂‖∞ ≤ max(unique, 10 (e₁ + e₂)), eᵢ their
-            final Newton steps; slow points are merged within `slow_unique`.
+        unique: two roots are one when ‖h₁ − h₂‖∞ ≤ `merge_distance` = max(unique,
+            `ERROR_MARGIN` (e₁ + e₂)), eᵢ their final Newton steps; slow points are merged
+            within `slow_unique`.
         slow_unique: merge distance (∞-norm) of slow points, whose position is only as good as
             the flat valley of q they sit in.
     """
@@ -81,6 +82,26 @@ def default_bound(cell: Cell) -> float:
 def bound_holds_all_roots(cell: Cell, bound: float) -> bool:
     """Whether the box |h_i| <= `bound` is known to hold every fixed point of the map."""
     return cell.root_bound is not None and bound >= cell.root_bound
+
+
+ERROR_MARGIN = 2.0
+"""Safety factor on the summed position errors of two roots in `merge_distance`.
+
+The final Newton step e of a verified root estimates how far it may lie from the exact root.
+Near a fold, where σ_min(I − J) is small, e is round-off in r amplified by 1/σ_min: a random
+sample of the position noise, from 0 up to about that noise (seen: 0 to 1.4e-8 in float64 at
+σ_min ≈ 5e-8, where one root's verified iterates scatter over 1.5e-8). Two distinct roots
+there are only a few noise levels apart (the pair about to vanish at the fold), so a generous
+factor (10 was used) merged them whenever the two round-off samples happened to be large,
+which depends on the platform's floating-point code (FMA, vector width). A factor 2 keeps such
+pairs apart, while `Tolerances.unique` (√eps) still holds the scatter of one root.
+"""
+
+
+def merge_distance(err1, err2, tol: Tolerances):
+    """Distance (∞-norm) within which two verified roots with final Newton steps `err1`,
+    `err2` (broadcasting arrays) are one point: max(`tol.unique`, `ERROR_MARGIN` (e₁ + e₂))."""
+    return np.maximum(tol.unique, ERROR_MARGIN * (np.asarray(err1) + np.asarray(err2)))
 
 
 _EDGE_STEPS = 5  # iterations pinned on the boundary before a start counts as diverged

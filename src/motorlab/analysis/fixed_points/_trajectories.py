@@ -7,7 +7,7 @@ from jaxtyping import Float
 
 from ...sim._recurrent import AbstractRecurrentMap
 from ._find import FIXED_POINT
-from ._solve import default_tolerances, solve_starts
+from ._solve import default_tolerances, merge_distance, solve_starts
 
 
 def fixed_point_trajectories(cell: AbstractRecurrentMap, inputs: Float[np.ndarray, "n t i"],
@@ -49,7 +49,7 @@ def fixed_point_trajectories(cell: AbstractRecurrentMap, inputs: Float[np.ndarra
         sl = slice(i * steps, (i + 1) * steps)
         ok = first.code[sl] == FIXED_POINT
         if ok.any():
-            tol_i = max(tol.unique, 10 * float(np.max(first.error[sl][ok])))
+            tol_i = float(merge_distance(np.max(first.error[sl][ok]), np.max(first.error[sl][ok]), tol))
             cands = first.h[sl][ok]
             support = (np.max(np.abs(cands[:, None] - cands[None]), -1) <= tol_i).sum(1)
             best = np.flatnonzero(support == support.max())
