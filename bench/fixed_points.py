@@ -1,4 +1,4 @@
-"""Benchmark: the verified fixed-point finder on a GRU (default: 4096 starts, H = 100).
+"""Benchmark: the verified fixed-point finder on a controller (default: a GRU, 4096 starts, H = 100).
 
 Starts are built as in the analyses: hidden states of the GRU driven by piecewise-constant
 inputs (strided), the same plus noise at two scales, and uniform starts in [−1, 1]^H, split
@@ -21,26 +21,31 @@ import jax.random as jr
 import numpy as np
 
 from motorlab.analysis.fixed_points._find import STATUS_NAMES, find_fixed_points
+from motorlab.sim import CONTROLLERS
 
 
-def build(hidden: int, n_inputs: int, gain: float, dtype, key):
-    """A GRU with Equinox's default initialisation, recurrent weights scaled by `gain`."""
-    cell = eqx.nn.GRUCell(n_inputs, hidden, key=key, dtype=dtype)
-    return eqx.tree_at(lambda c: c.weight_hh, cell, cell.weight_hh * gain)
+def build(kind: str, hidden: int, gain: float, dtype, key):
+    """A part-2 controller (9 inputs) of `kind`, recurrent weights scaled by `gain`."""
+    ctrl = CONTROLLERS[kind].from_settings({"hidden_size": hidden, "tau": 0.1}, dt=0.05,
+                                           n_context=1, key=key)
+    ctrl = jax.tree.map(lambda x: x.astype(dtype) if eqx.is_array(x) else x, ctrl)
+    return eqx.tree_at(lambda c: c.cell.weight_hh, ctrl, ctrl.cell.weight_hh * gain)
 
 
 def hidden_states(cell, key, n_segments: int, steps: int):
-    """States of the cell driven by `n_segments` random inputs, each held for `steps` steps."""
-    dtype = cell.weight_hh.dtype
+    """States of the map driven by `n_segments` random inputs, each held for `steps` steps."""
+    dtype = cell.dtype
     u = jr.uniform(key, (n_segments, cell.input_size), dtype, minval=-1, maxval=1)
     seq = jnp.repeat(u, steps, axis=0)
-    return jax.lax.scan(lambda h, x: (cell(x, h), h), jnp.zeros(cell.hidden_size, dtype), seq)[1]
+    return jax.lax.scan(lambda h, x: (cell.step(x, h), h), jnp.zeros(cell.hidden_size, dtype),
+                        seq)[1]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=4096, help="starts in all, over all inputs")
-    parser.add_argument("--hidden", type=int, default=100, help="GRU hidden size H")
+    parser.add_argument("--kind", choices=sorted(CONTROLLERS), default="gru", help="controller")
+    parser.add_argument("--hidden", type=int, default=100, help="hidden size H")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls after the first")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--inputs", type=int, default=4, help="fixed inputs K (problems)")
@@ -57,7 +62,7 @@ def main() -> None:
     key = jr.PRNGKey(0)
     k_cell, k_states, k_inputs, k_find = jr.split(key, 4)
     n_in = 9
-    cell = build(args.hidden, n_in, args.gain, dtype, k_cell)
+    cell = build(args.kind, args.hidden, args.gain, dtype, k_cell)
     per_input = args.starts // args.inputs
     quarter = per_input // 4
     states = np.asarray(hidden_states(cell, k_states, n_segments=quarter // 10 + 1, steps=40))
@@ -74,7 +79,7 @@ def main() -> None:
 
     print(f"device: {jax.devices()[0].device_kind} ({jax.default_backend()}), "
           f"cpu: {platform.processor() or platform.machine()}, jax {jax.__version__}")
-    print(f"GRU H={args.hidden}, I={n_in}, gain={args.gain}, dtype={args.dtype}; "
+    print(f"{args.kind} H={args.hidden}, I={n_in}, gain={args.gain}, dtype={args.dtype}; "
           f"{args.inputs} inputs x {per_input} starts = {args.inputs * per_input} starts/call")
     t0 = time.perf_counter()
     fps = call(k_find)

@@ -1,4 +1,7 @@
-"""GRU cells with analytically known fixed points, for the fixed-point tests.
+"""GRU controllers with analytically known fixed points, for the fixed-point tests.
+
+Each is a `GRUController` whose cell is replaced by a small hand-made `eqx.nn.GRUCell` (2 or 3
+inputs, not the controller's 8): the fixed-point code sees the map and its Jacobians only.
 
 With W_hr = W_hz = 0 and zero gate biases, r = z = ½ everywhere, so F(h) = ½ n(h) + ½ h with
 n(h) = tanh(b_in + ½ W_hn h): the fixed points are the solutions of h = n(h), and
@@ -16,9 +19,12 @@ J = ½ I + ¼ diag(1 − h²) W_hn at a fixed point.
 """
 
 import equinox as eqx
+import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
+
+from motorlab.sim import GRUController
 
 H = 8
 A = 3.0
@@ -41,6 +47,14 @@ def scalar_roots(c: float, a: float = A) -> np.ndarray:
     return np.array(roots)
 
 
+def as_controller(cell: eqx.nn.GRUCell) -> GRUController:
+    """A `GRUController` running `cell` (its readout: Equinox default in the cell's dtype)."""
+    ctrl = GRUController(cell.hidden_size, key=jr.PRNGKey(7))
+    readout = jax.tree.map(lambda x: x.astype(cell.weight_hh.dtype) if eqx.is_array(x) else x,
+                           ctrl.readout)
+    return eqx.tree_at(lambda c: (c.cell, c.readout), ctrl, (cell, readout))
+
+
 def _cell(w_hn, b_in, dtype, n_inputs=2):
     size = w_hn.shape[0]
     cell = eqx.nn.GRUCell(n_inputs, size, key=jr.PRNGKey(0), dtype=dtype)
@@ -48,9 +62,10 @@ def _cell(w_hn, b_in, dtype, n_inputs=2):
     w_hh[2 * size:] = w_hn
     bias = np.zeros(3 * size)
     bias[2 * size:] = b_in
-    return eqx.tree_at(lambda c: (c.weight_hh, c.weight_ih, c.bias, c.bias_n), cell,
-                       (jnp.asarray(w_hh, dtype), jnp.zeros((3 * size, n_inputs), dtype),
-                        jnp.asarray(bias, dtype), jnp.zeros(size, dtype)))
+    return as_controller(eqx.tree_at(
+        lambda c: (c.weight_hh, c.weight_ih, c.bias, c.bias_n), cell,
+        (jnp.asarray(w_hh, dtype), jnp.zeros((3 * size, n_inputs), dtype),
+         jnp.asarray(bias, dtype), jnp.zeros(size, dtype))))
 
 
 def block_cell(dtype, a: float = A, size: int = H):
@@ -78,14 +93,14 @@ def fold_cell(c: float, dtype, a: float = A, size: int = H):
     """The rank-1 cell with input bias c, for sweeps: u_0 adds to the bias (c_eff = c + u_0)
     and u_1 drives the reset gate, r = σ(u_1), so the fixed points solve p = tanh(c_eff + r a p)
     (r = ½ at u_1 = 0). At c_eff = 0 the origin changes stability at r a = 1 (a pitchfork)."""
-    cell = _cell(np.full((size, size), a / size), c, dtype)
+    ctrl = _cell(np.full((size, size), a / size), c, dtype)
     w_ih = np.zeros((3 * size, 2))
     w_ih[2 * size:, 0] = 1.0
     w_ih[:size, 1] = 1.0
-    return eqx.tree_at(lambda cl: cl.weight_ih, cell, jnp.asarray(w_ih, dtype))
+    return eqx.tree_at(lambda cl: cl.cell.weight_ih, ctrl, jnp.asarray(w_ih, dtype))
 
 
 def random_cell(dtype, size: int = 6, n_inputs: int = 3, key=None, gain: float = 1.0):
-    """An Equinox-default GRU cell with recurrent weights scaled by `gain`."""
+    """A controller with an Equinox-default GRU cell, recurrent weights scaled by `gain`."""
     cell = eqx.nn.GRUCell(n_inputs, size, key=jr.PRNGKey(3) if key is None else key, dtype=dtype)
-    return eqx.tree_at(lambda c: c.weight_hh, cell, cell.weight_hh * gain)
+    return as_controller(eqx.tree_at(lambda c: c.weight_hh, cell, cell.weight_hh * gain))

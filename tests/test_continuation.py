@@ -117,3 +117,20 @@ def test_branches_close_to_a_fold_stay_apart_until_it(precision, getkey):
         for e in folds:
             assert e.index == 5 and params[4] < e.param < params[5]
             assert abs(e.param - C_FOLD) < 0.25 * step
+
+
+def test_close_roots_with_large_round_off_steps_stay_apart():
+    # The CI failure of the test above, made deterministic: at the last sample before the fold
+    # (float64) the two vanishing roots are ~1.1e-7 apart, and each verified root's final Newton
+    # step is round-off amplified by 1/σ_min, anywhere from 0 to ~1.4e-8. With the old margin,
+    # 10 (e₁ + e₂) reached the gap when both steps came out large, and the branches merged.
+    from motorlab.analysis.fixed_points._continuation import _new_points
+    from motorlab.analysis.fixed_points._solve import merge_distance
+
+    tol = default_tolerances(np.float64)
+    a = np.full((1, H), -0.57735032)
+    b = a + 1.15e-7
+    assert _new_points(b, [1.4e-8], list(a), [1.4e-8], tol) == [0]
+    # one root's verified iterates scatter over about tol.unique: still one point
+    assert _new_points(a + 0.9 * tol.unique, [0.0], list(a), [0.0], tol) == []
+    assert merge_distance(0.0, 0.0, tol) == tol.unique

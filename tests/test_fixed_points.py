@@ -9,6 +9,7 @@ import jax.random as jr
 import numpy as np
 import pytest
 
+from motorlab.sim import FunctionMap
 from gru_examples import (C_FOLD, H, P_FOLD, block_cell, block_fixed_points, fold_cell,
                           random_cell, scalar_roots)
 from motorlab.analysis.fixed_points._find import (DIVERGED, FIXED_POINT, SLOW_POINT, UNCONVERGED,
@@ -26,24 +27,24 @@ def dtype(request):
 def _settled_states(cell, key, n=64, steps=30):
     """Hidden states of the cell run from random states (as an evaluation would give)."""
     h0 = jr.uniform(key, (n, cell.hidden_size), minval=-1, maxval=1,
-                    dtype=cell.weight_hh.dtype)
-    u = jnp.zeros(cell.input_size, cell.weight_hh.dtype)
+                    dtype=cell.dtype)
+    u = jnp.zeros(cell.input_size, cell.dtype)
 
     def run(h):
-        return jax.lax.scan(lambda x, _: (cell(u, x), x), h, None, length=steps)[1]
+        return jax.lax.scan(lambda x, _: (cell.step(u, x), x), h, None, length=steps)[1]
 
     return np.asarray(jax.vmap(run)(h0))  # (n, steps, H)
 
 
 def test_zero_input_and_biases_gives_origin_with_known_jacobian(dtype, getkey):
     cell = random_cell(dtype, size=H, n_inputs=2)
-    cell = eqx.tree_at(lambda c: (c.bias, c.bias_n), cell,
-                       (jnp.zeros_like(cell.bias), jnp.zeros_like(cell.bias_n)))
+    cell = eqx.tree_at(lambda c: (c.cell.bias, c.cell.bias_n), cell,
+                       (jnp.zeros_like(cell.cell.bias), jnp.zeros_like(cell.cell.bias_n)))
     fps = find_fixed_points(cell, np.zeros((1, 2), dtype), key=getkey(), n_box=32)
     assert fps.n_fixed.tolist() == [1]
     assert fps.status[0, 0] == FIXED_POINT and fps.support[0, 0] == 32
     np.testing.assert_allclose(fps.points[0, 0], 0.0, atol=10 * np.finfo(dtype).eps)
-    w_hn = np.asarray(cell.weight_hh[2 * H:], dtype=np.float64)
+    w_hn = np.asarray(cell.cell.weight_hh[2 * H:], dtype=np.float64)
     expected = np.linalg.eigvals(0.5 * np.eye(H) + 0.25 * w_hn)
     got = fps.eigenvalues[0, 0]
     np.testing.assert_allclose(np.sort_complex(got), np.sort_complex(expected),
@@ -114,18 +115,18 @@ def test_generic_callable_matches_gru_closed_form(getkey):
     cell = random_cell(jnp.float32, size=6, n_inputs=3, gain=2.0)
     inputs = np.array([[0.3, -0.2, 0.5], [0.0, 0.0, 0.0]], np.float32)
     as_gru = find_fixed_points(cell, inputs, key=jr.PRNGKey(0), n_box=32)
-    as_fn = find_fixed_points(lambda u, h: cell(u, h), inputs, key=jr.PRNGKey(0),
+    as_fn = find_fixed_points(FunctionMap(cell.step), inputs, key=jr.PRNGKey(0),
                               starts=as_gru.starts[:, :0], n_box=32, bound=1.0)
     np.testing.assert_array_equal(as_gru.n_fixed, as_fn.n_fixed)
     np.testing.assert_allclose(as_gru.points, as_fn.points, atol=1e-5)
     np.testing.assert_allclose(as_gru.eigenvalues, as_fn.eigenvalues, atol=1e-4)
     for k in range(2):  # and they are roots
         h = as_gru.points[k, 0]
-        np.testing.assert_allclose(np.asarray(cell(jnp.asarray(inputs[k]), h)), h, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(cell.step(jnp.asarray(inputs[k]), h)), h, atol=1e-5)
 
 
 def test_no_root_diverges_and_iteration_limit_is_unconverged(getkey):
-    drift = lambda u, h: h + jnp.exp(-h) + 0.0 * u[0]  # noqa: E731  (q -> 0 only as h -> inf)
+    drift = FunctionMap(lambda u, h: h + jnp.exp(-h) + 0.0 * u[0])  # q -> 0 only as h -> inf
     fps = find_fixed_points(drift, np.zeros((1, 1), np.float32), np.zeros((4, 3), np.float32),
                             key=getkey(), bound=10.0)
     assert np.all(fps.start_status == DIVERGED)
@@ -230,7 +231,7 @@ def test_gru_box_starts_pinned_on_the_boundary_are_not_diverged(getkey):
     assert np.sum(default.start_status == FIXED_POINT) > np.sum(
         as_runaway.start_status == FIXED_POINT)
     # a non-finite residual is a runaway even in a box that holds every root
-    log_map = lambda u, h: jnp.log(h) + 0.0 * u[0]  # noqa: E731
+    log_map = FunctionMap(lambda u, h: jnp.log(h) + 0.0 * u[0])
     bad = find_fixed_points(log_map, np.zeros((1, 1), np.float32),
                             np.full((2, 3), -0.5, np.float32), key=getkey(), bound=1.0,
                             bound_holds_roots=True)

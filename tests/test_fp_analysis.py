@@ -10,6 +10,7 @@ import plotly.graph_objects as go
 import pytest
 
 from gru_examples import block_cell, block_fixed_points, random_cell
+from motorlab.sim import GRUController, LeakyRNNController
 from motorlab.analysis.fixed_points._tables import (LINEARISATION_COLUMNS, default_make_input, eigenvalue_table,
                                    eigenvalue_variation, fixed_point_trajectories,
                                    grid_shift_summary, linearisation_columns, parquet_ready,
@@ -43,7 +44,7 @@ def steady(ensemble):
 
 
 def _is_root(cell, u, h, atol=1e-5):
-    return np.allclose(np.asarray(cell(jnp.asarray(u), jnp.asarray(h))), h, atol=atol)
+    return np.allclose(np.asarray(cell.step(jnp.asarray(u), jnp.asarray(h))), h, atol=atol)
 
 
 def test_steady_state_table(ensemble, steady, tmp_path):
@@ -161,7 +162,7 @@ def test_fixed_point_trajectories_warm_start(ensemble):
                              np.zeros((n, steps, 1), np.float32)], axis=-1)
 
     def run(u_seq):
-        return jax.lax.scan(lambda h, u: (cell(u, h), h), jnp.zeros(HID), u_seq)[1]
+        return jax.lax.scan(lambda h, u: (cell.step(u, h), h), jnp.zeros(HID), u_seq)[1]
 
     hidden = np.asarray(jax.vmap(run)(jnp.asarray(inputs)))
     table = fixed_point_trajectories(cell, inputs, hidden)
@@ -217,11 +218,15 @@ def test_grid_shift_summary_on_a_known_geometry():
     np.testing.assert_allclose(table["plane_readout_cos1"], 0.0, atol=1e-6)
 
 
-def test_replicates_unstacks_an_ensemble():
-    cells = eqx.filter_vmap(lambda k: eqx.nn.GRUCell(3, 4, key=k))(jr.split(jr.PRNGKey(0), 3))
-    parts = replicates(cells)
-    assert len(parts) == 3 and parts[1].weight_hh.shape == (12, 4)
-    assert parts[2].hidden_size == 4
+@pytest.mark.parametrize("kind", ["gru", "leaky_rnn"])
+def test_replicates_unstacks_an_ensemble(kind):
+    make = {"gru": lambda k: GRUController(4, 1, key=k),
+            "leaky_rnn": lambda k: LeakyRNNController(4, 1, dt=0.05, tau=0.1, key=k)}[kind]
+    ensemble = eqx.filter_vmap(make)(jr.split(jr.PRNGKey(0), 3))
+    parts = replicates(ensemble)
+    assert len(parts) == 3 and parts[1].cell.weight_ih.shape[-1] == 9
+    assert parts[2].hidden_size == 4 and parts[2].input_size == 9
+    assert replicates(parts) == parts
 
 
 def test_figures(steady, ensemble):

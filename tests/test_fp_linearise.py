@@ -9,7 +9,8 @@ import jax.random as jr
 import numpy as np
 import pytest
 
-from gru_examples import (C_FOLD, H, block_cell, block_fixed_points, fold_cell, random_cell,
+from motorlab.sim import FunctionMap
+from gru_examples import (as_controller, C_FOLD, H, block_cell, block_fixed_points, fold_cell, random_cell,
                           scalar_roots)
 from motorlab.analysis.fixed_points._find import find_fixed_points
 from motorlab.analysis.fixed_points._linearise import (input_jacobian, linearise, mode_trace_det, q_hessian,
@@ -28,12 +29,12 @@ def test_gru_closed_form_jacobians_match_autodiff(dtype, getkey):
     u = jr.normal(getkey(), (4,), dtype)
     h = jr.uniform(getkey(), (7,), dtype, minval=-0.9, maxval=0.9)
     tol = 1e3 * float(jnp.finfo(dtype).eps)
-    no_bias = eqx.nn.GRUCell(4, 7, use_bias=False, key=getkey(), dtype=dtype)
+    no_bias = as_controller(eqx.nn.GRUCell(4, 7, use_bias=False, key=getkey(), dtype=dtype))
 
     @eqx.filter_jit
     def both(c):
-        return (state_jacobian(c, u, h), jax.jacfwd(lambda x: c(u, x))(h),
-                input_jacobian(c, u, h), jax.jacfwd(lambda v: c(v, h))(u))
+        return (state_jacobian(c, u, h), jax.jacfwd(lambda x: c.step(u, x))(h),
+                input_jacobian(c, u, h), jax.jacfwd(lambda v: c.step(v, h))(u))
 
     for c in (cell, no_bias):
         closed_h, auto_h, closed_u, auto_u = both(c)
@@ -43,11 +44,11 @@ def test_gru_closed_form_jacobians_match_autodiff(dtype, getkey):
 
 def test_origin_of_bias_free_gru(dtype, getkey):
     cell = random_cell(dtype, size=H, n_inputs=2)
-    cell = eqx.tree_at(lambda c: (c.bias, c.bias_n), cell,
-                       (jnp.zeros_like(cell.bias), jnp.zeros_like(cell.bias_n)))
+    cell = eqx.tree_at(lambda c: (c.cell.bias, c.cell.bias_n), cell,
+                       (jnp.zeros_like(cell.cell.bias), jnp.zeros_like(cell.cell.bias_n)))
     lin = linearise(cell, jnp.zeros(2, dtype), jnp.zeros(H, dtype), dt=0.05)
-    w = np.asarray(cell.weight_hh, np.float64)
-    w_in = np.asarray(cell.weight_ih[2 * H:], np.float64)
+    w = np.asarray(cell.cell.weight_hh, np.float64)
+    w_in = np.asarray(cell.cell.weight_ih[2 * H:], np.float64)
     j = 0.5 * np.eye(H) + 0.25 * w[2 * H:]
     b = 0.5 * w_in  # only the candidate path is open at h = 0: (1 − z)(1 − n²) = ½
     tol = 100 * float(jnp.finfo(dtype).eps)
@@ -149,7 +150,7 @@ def test_mode_trace_det():
 def test_continuous_time_determinant_of_a_hand_computed_map(dtype):
     # F(u, h) = A h + b u with A = [[½, −½], [½, ½]] ⊕ [0.2]: λ = ½ ± ½i, 0.2
     a = np.array([[0.5, -0.5, 0.0], [0.5, 0.5, 0.0], [0.0, 0.0, 0.2]])
-    lin_map = lambda u, h: jnp.asarray(a, dtype) @ h + u[0]  # noqa: E731
+    lin_map = FunctionMap(lambda u, h: jnp.asarray(a, dtype) @ h + u[0])
     dt = 0.05
     lin = linearise(lin_map, jnp.zeros(1, dtype), jnp.zeros(3, dtype), dt=dt)
     # log λ = −½ ln 2 ± iπ/4 and ln 0.2, so |Π μ| = ((½ ln 2)² + (π/4)²) · |ln 0.2| / dt³
@@ -158,7 +159,7 @@ def test_continuous_time_determinant_of_a_hand_computed_map(dtype):
     np.testing.assert_allclose(lin.ct_trace, (np.log(0.5) + np.log(0.2)) / dt, rtol=1e-5)
     np.testing.assert_allclose(lin.logabsdet, np.log(0.5 * 0.2), rtol=1e-5)
     # a negative real eigenvalue: |log(−0.5)| = |ln 0.5 + iπ|
-    neg = lambda u, h: -0.5 * h + u[0]  # noqa: E731
+    neg = FunctionMap(lambda u, h: -0.5 * h + u[0])
     lin_neg = linearise(neg, jnp.zeros(1, dtype), jnp.zeros(1, dtype), dt=1.0)
     np.testing.assert_allclose(lin_neg.ct_logabsdet, np.log(np.hypot(np.log(0.5), np.pi)),
                                rtol=1e-5)
@@ -172,7 +173,7 @@ def test_exactly_singular_i_minus_j_gives_nan_sensitivity_not_an_error():
     def identity_map(u, h):
         return h + 0.0 * u[0]
 
-    lin = linearise(identity_map, jnp.zeros((2, 1)), jnp.zeros((2, 3)))
+    lin = linearise(FunctionMap(identity_map), jnp.zeros((2, 1)), jnp.zeros((2, 3)))
     assert np.all(np.isnan(np.asarray(lin.input_sensitivity)))
     np.testing.assert_allclose(np.asarray(lin.sigma_min), 0.0)
     np.testing.assert_allclose(np.asarray(lin.spectral_radius), 1.0)

@@ -15,7 +15,11 @@ from .sim import (
 )
 from .sim import FeedbackChannel as FeedbackChannel, MotorNoise as MotorNoise
 from .sim import (
+    AbstractController as AbstractController,
+    CONTROLLERS as CONTROLLERS,
+    FunctionMap as FunctionMap,
     GRUController as GRUController,
+    LeakyRNNController as LeakyRNNController,
     input_names as input_names,
     network_input as network_input,
 )

@@ -17,12 +17,13 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ..sim._controllers import CONTROLLERS
 from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
 
 PERT_TYPES = ("curl", "constant")
 METHODS = ("bcs", "dai", "pai-asf", "pai-n")
 DISCRETISATIONS = ("euler", "exact")
-MODEL_KINDS = ("gru",)
+MODEL_KINDS = tuple(CONTROLLERS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,6 +82,7 @@ _TRAIN_RULES: dict[str, Leaf] = {
     "plant.workspace": Leaf(list, length=2, element=Leaf(list, length=2, element=Leaf(float))),
     "model.kind": Leaf(str, choices=MODEL_KINDS),
     "model.hidden_size": _INT_GE1,
+    "model.tau": Leaf(float, gt=0),
     "model.n_replicates": _INT_GE1,
     "model.feedback_delay_steps": Leaf(int, ge=0),
     "model.feedback_noise_std": _FLOAT_GE0,
@@ -247,6 +249,13 @@ def validate_train(tree: Mapping[str, Any], template: Mapping[str, Any], path: s
                           f"expected at most train.n_batches ({out['train']['n_batches']})")
     except (KeyError, TypeError):
         pass  # already reported
+    try:
+        model, dt = out["model"], out["plant"]["dt"]
+        if "tau" in CONTROLLERS[model["kind"]].model_keys and not model["tau"] >= dt:
+            errors.append(f"{path}.model.tau: got {model['tau']!r}; expected at least plant.dt "
+                          f"({dt!r}) for model.kind {model['kind']!r} (alpha = dt/tau <= 1)")
+    except (KeyError, TypeError):
+        pass  # already reported
     return out
 
 
@@ -264,8 +273,15 @@ def relevant_hps(hps: dict[str, Any]) -> dict[str, Any]:
     """`hps` without the keys its model ignores, so that their defaults do not enter its
     identity (nor the catalogue, where they would match filters they have nothing to do with):
     `context` in part 1, whose models have no context input, and in part 2 the settings of the
-    other training methods (`p_perturbed` is BCS's, `sisu_noise_std` is PAI-N's)."""
+    other training methods (`p_perturbed` is BCS's, `sisu_noise_std` is PAI-N's); in `model`,
+    the keys of the other controller kinds (`tau` is the leaky RNN's: a GRU's identity, and so
+    every model id from before the leaky RNN existed, does not contain it)."""
     out = {k: v for k, v in hps.items() if not (k == "context" and hps.get("part") != 2)}
+    model = out.get("model")
+    if isinstance(model, dict) and model.get("kind") in CONTROLLERS:
+        foreign = {k for cls in CONTROLLERS.values() for k in cls.model_keys}
+        own = CONTROLLERS[model["kind"]].model_keys
+        out["model"] = {k: v for k, v in model.items() if k not in foreign or k in own}
     context = out.get("context")
     if isinstance(context, dict):
         own = {"bcs": ("p_perturbed",), "pai-n": ("sisu_noise_std",)}.get(context.get("method"), ())

@@ -6,7 +6,10 @@ from ._channels import (
     MotorNoise as MotorNoise,
 )
 from ._controllers import (
+    CONTROLLERS as CONTROLLERS,
+    AbstractController as AbstractController,
     GRUController as GRUController,
+    LeakyRNNController as LeakyRNNController,
     INPUT_NAMES as INPUT_NAMES,
     N_TASK_INPUTS as N_TASK_INPUTS,
     input_names as input_names,
@@ -40,6 +43,10 @@ from ._plant import (
     AbstractPlant as AbstractPlant,
     PointMass as PointMass,
     continuous_matrices as continuous_matrices,
+)
+from ._recurrent import (
+    AbstractRecurrentMap as AbstractRecurrentMap,
+    FunctionMap as FunctionMap,
 )
 from ._rollout import (
     Environment as Environment,

@@ -8,7 +8,7 @@ import jax
 import jax.random as jr
 
 from ._channels import FeedbackChannel, MotorNoise
-from ._controllers import GRUController
+from ._controllers import CONTROLLERS, AbstractController
 from ._loss import LossWeights
 from ._plant import PointMass
 from ._rollout import Environment
@@ -55,28 +55,32 @@ def make_loss_weights(hps: Hps) -> LossWeights:
                        discount_power=float(loss["discount_power"]))
 
 
-def make_ensemble(hps: Hps, key: Key) -> GRUController:
-    """`n_replicates` controllers stacked on a leading replicate axis, each from its own key."""
+def make_ensemble(hps: Hps, key: Key) -> AbstractController:
+    """`n_replicates` controllers of `model.kind` (a key of `CONTROLLERS`) stacked on a leading
+    replicate axis, each from its own key."""
     m = hps["model"]
-    if m["kind"] != "gru":
-        raise ValueError(f"model.kind must be 'gru', got {m['kind']!r}")
+    if m["kind"] not in CONTROLLERS:
+        raise ValueError(f"model.kind must be one of {', '.join(map(repr, CONTROLLERS))}, "
+                         f"got {m['kind']!r}")
+    cls = CONTROLLERS[m["kind"]]
     keys = jr.split(key, int(m["n_replicates"]))
-    make = lambda k: GRUController(int(m["hidden_size"]), n_context(hps), key=k)  # noqa: E731
+    make = lambda k: cls.from_settings(m, dt=float(hps["plant"]["dt"]),  # noqa: E731
+                                       n_context=n_context(hps), key=k)
     return eqx.filter_vmap(make)(keys)
 
 
-def ensemble_skeleton(hps: Hps) -> GRUController:
+def ensemble_skeleton(hps: Hps) -> AbstractController:
     """An ensemble with the right structure, shapes and dtypes, for deserialising into."""
     return make_ensemble(hps, jr.PRNGKey(0))
 
 
-def replicate(ensemble: GRUController, i: int) -> GRUController:
+def replicate(ensemble: AbstractController, i: int) -> AbstractController:
     """The i-th replicate of an ensemble (arrays indexed on their leading axis)."""
     params, static = eqx.partition(ensemble, eqx.is_array)
     return eqx.combine(jax.tree.map(lambda a: a[i], params), static)
 
 
-def map_replicates(fn, ensemble: GRUController, *args, how: str | None = None):
+def map_replicates(fn, ensemble: AbstractController, *args, how: str | None = None):
     """Apply `fn(model, *args_r)` to every replicate (arrays of `args` have a leading replicate axis).
 
     `how` is `"vmap"` (one batched computation, best on accelerators) or `"map"` (a compiled loop

@@ -1,5 +1,6 @@
-"""Fixed points of the recurrent map: the verified finder (trust-region Newton per start), its
-linearisation, continuation along an input, and the analysis drivers that return tables."""
+"""Fixed points of a recurrent map (any `motorlab.sim.AbstractRecurrentMap`: every controller,
+or `FunctionMap(fn)`): the verified finder (trust-region Newton per start), its linearisation,
+continuation along an input, and the analysis drivers that return tables."""
 
 from ._continuation import (
     BranchEvent as BranchEvent,
@@ -26,20 +27,24 @@ from ._solve import (
     STATUS_NAMES as STATUS_NAMES,
     Tolerances as Tolerances,
     default_tolerances as default_tolerances,
+    merge_distance as merge_distance,
     solve_starts as solve_starts,
 )
-from ._tables import (
+from ._points import (
     INPUT_BLOCKS as INPUT_BLOCKS,
     LINEARISATION_COLUMNS as LINEARISATION_COLUMNS,
     default_make_input as default_make_input,
-    eigenvalue_table as eigenvalue_table,
-    eigenvalue_variation as eigenvalue_variation,
-    fixed_point_trajectories as fixed_point_trajectories,
-    grid_shift_summary as grid_shift_summary,
     linearisation_columns as linearisation_columns,
-    parquet_ready as parquet_ready,
-    pca_columns as pca_columns,
     reach_fixed_points as reach_fixed_points,
-    readout_directions as readout_directions,
+    replicates as replicates,
     steady_state_fixed_points as steady_state_fixed_points,
 )
+from ._summaries import (
+    eigenvalue_table as eigenvalue_table,
+    eigenvalue_variation as eigenvalue_variation,
+    grid_shift_summary as grid_shift_summary,
+    parquet_ready as parquet_ready,
+    pca_columns as pca_columns,
+    readout_directions as readout_directions,
+)
+from ._trajectories import fixed_point_trajectories as fixed_point_trajectories

@@ -63,7 +63,7 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
               for r in range(n_rep)]
     references = np.transpose(by_cond[0, :, :, :, -1], (0, 2, 1, 3))[:, :, :, None]  # (R, P, S, 1, H)
     points = steady_state_fixed_points(
-        ensemble.cell, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
+        ensemble, grid_centres(grid_n, hps["plant"]["workspace"]), sisu,
         key=jr.PRNGKey(int(e["seed"])), states=states, references=references,
         stride=int(e["candidate_stride"]), dt=float(hps["plant"]["dt"]))
     points.insert(1, "included", ev.included[points["replicate"].to_numpy()])
@@ -101,7 +101,7 @@ def sisu_continuation(ensemble, hps: Mapping, e: Mapping, steady_hidden, points:
     inputs = np.stack([default_make_input(grid[p], zero, grid[p], zero, x) for x in sweep])
     samples, events = [], []
     for r in range(steady_hidden.shape[1]):
-        cell = replicate(ensemble, r).cell
+        cell = replicate(ensemble, r)
         states = steady_hidden[:, r, :, p].reshape(-1, steady_hidden.shape[-1])  # every SISU, all t
         branches = continue_fixed_points(cell, inputs, sweep, key=jr.PRNGKey(int(e["seed"]) + r), states=states,
                                          stride=int(e["candidate_stride"]))
@@ -181,7 +181,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
         states = [[by_cond[r, a, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
                   for r in range(n_rep)]
         refs = np.stack([by_cond[:, a, :, :, -1], by_cond[:, a, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
-        pts = reach_fixed_points(ensemble.cell, np.asarray(trials.start), np.asarray(trials.goal), sisu,
+        pts = reach_fixed_points(ensemble, np.asarray(trials.start), np.asarray(trials.goal), sisu,
                                  key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
                                  references=np.transpose(refs, (0, 2, 1, 3, 4)), stride=1,
                                  dt=float(hps["plant"]["dt"]))
@@ -209,7 +209,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
             s_val = None if sisu is None else np.full(len(dirs), sisu[si])
             inputs = _network_inputs(hps, goal, pos_all[a, si, dirs], vel_all[a, si, dirs], s_val)
             h = by_cond[rep, a, si, dirs, 1:]
-            fpt = fixed_point_trajectories(replicate(ensemble, rep).cell, inputs, h)
+            fpt = fixed_point_trajectories(replicate(ensemble, rep), inputs, h)
             fpt = fpt.assign(t=fpt["t"] + 1, direction=dirs[fpt["trial"].to_numpy()].astype(np.int16),
                              sisu=np.float32(np.nan if sisu is None else sisu[si]), amp=np.float32(amp),
                              replicate=np.int16(rep))

@@ -24,7 +24,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
 from ._find import FIXED_POINT, find_fixed_points
 from ._linearise import Cell, linearise
-from ._solve import default_tolerances, solve_starts
+from ._solve import default_bound, default_tolerances, merge_distance, solve_starts
 
 
 class BranchEvent(NamedTuple):
@@ -81,13 +81,12 @@ class Branches(eqx.Module):
 
 def _new_points(found, err_found, known, err_known, tol):
     """Indices of `found` that match none of `known`, with the finder's own de-duplication rule
-    (`_fixed_points._unique`): ‖h₁ − h₂‖∞ ≤ max(`tol.unique`, 10 (e₁ + e₂)), eᵢ the final
+    (`_find._unique`): ‖h₁ − h₂‖∞ ≤ `merge_distance` = max(`tol.unique`, 2 (e₁ + e₂)), eᵢ the final
     Newton steps (position errors) of the two points."""
     if len(known) == 0:
         return list(range(len(found)))
     dist = np.max(np.abs(found[:, None] - np.asarray(known)[None]), axis=-1)
-    thr = np.maximum(tol.unique, 10.0 * (np.asarray(err_found)[:, None]
-                                         + np.asarray(err_known)[None, :]))
+    thr = merge_distance(np.asarray(err_found)[:, None], np.asarray(err_known)[None, :], tol)
     return [i for i in range(len(found)) if not np.any(dist[i] <= thr[i])]
 
 
@@ -100,7 +99,7 @@ def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float
     """Track fixed points along a sweep of inputs, labelling branches consistently.
 
     Arguments:
-        cell: `eqx.nn.GRUCell` or callable `(input, h) -> h`.
+        cell: the map (`AbstractRecurrentMap`: a controller, or `FunctionMap(fn)`).
         inputs: the input at each sample of the sweep, (P, I), in sweep order.
         params: the swept parameter at each sample (e.g. the SISU values), (P,); default
             0, 1, …, P − 1. Fold locations are reported in these units.
@@ -136,7 +135,7 @@ def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float
     found, found_err, first = discover_at(0)
     dtype = first.points.dtype
     tol = finder_options.get("tolerances") or default_tolerances(dtype)
-    bound = finder_options.get("bound") or (1.0 if isinstance(cell, eqx.nn.GRUCell) else 1e3)
+    bound = finder_options.get("bound") or default_bound(cell)
     tracks: list[dict[int, np.ndarray]] = [dict() for _ in range(n_p)]
     errors: list[dict[int, float]] = [dict() for _ in range(n_p)]  # final Newton step of each
     n_branches = 0

@@ -29,6 +29,8 @@ from ._solve import (
     UNCONVERGED as UNCONVERGED,
     Solved,
     Tolerances as Tolerances,
+    default_bound,
+    merge_distance,
     default_tolerances as default_tolerances,
     solve_starts,
 )
@@ -162,7 +164,7 @@ def _unique(finals, code, err, q, tol: Tolerances):
             i = left[0]
             dist = np.max(np.abs(finals[left] - finals[i]), axis=-1)
             if status == FIXED_POINT:
-                thr = np.maximum(tol.unique, 10.0 * (err[left] + err[i]))
+                thr = merge_distance(err[left], err[i], tol)
             else:
                 thr = np.full(left.shape, tol.slow_unique)
             member = dist <= thr
@@ -194,10 +196,10 @@ def _outliers(finals, code, labels, reps, distance):
 
 
 def _hidden_size(cell, starts) -> int:
-    if isinstance(cell, eqx.nn.GRUCell):
+    if cell.hidden_size is not None:
         return cell.hidden_size
     if starts is None:
-        raise ValueError("for a cell other than eqx.nn.GRUCell, give `starts` or `states`")
+        raise ValueError("for a map that does not know its hidden size, give `starts` or `states`")
     if isinstance(starts, (list, tuple)):
         starts = starts[0]
     return np.shape(starts)[-1]
@@ -233,7 +235,8 @@ def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
     tolerance tied to the float precision, and each unique point is linearised.
 
     Arguments:
-        cell: `eqx.nn.GRUCell` (closed-form Jacobians) or any callable `(input, h) -> h`.
+        cell: the map (`AbstractRecurrentMap`): a controller (closed-form Jacobians) or
+            `FunctionMap(fn)` for any function `(input, h) -> h`.
         inputs: the fixed inputs u_k, shape (K, I).
         starts: your own starts, shape (S, H) for every input or (K, S, H) per input.
         key: PRNG key for the noisy and box starts.
@@ -241,10 +244,10 @@ def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
             then strided by `stride`), or a list of K such arrays, one per input.
         stride, noise_scales, n_box, box: see `make_starts`.
         max_steps: iteration limit per start.
-        bound: the search box |h_i| <= bound; default 1 for a GRU (its fixed points satisfy
-            h* = tanh(·), so lie inside (−1, 1)^H) and 1e3 otherwise.
-        bound_holds_roots: the box is known to hold every fixed point; default True for a
-            GRU with `bound` >= 1. Then a start pinned on the boundary has not run away: it keeps
+        bound: the search box |h_i| <= bound; default the map's `root_bound` (1 for the GRU
+            and the leaky RNN, whose fixed points h* = tanh(·) lie inside (−1, 1)^H), else 1e3.
+        bound_holds_roots: the box is known to hold every fixed point; default True when
+            `bound` >= the map's `root_bound`. Then a start pinned on the boundary has not run away: it keeps
             iterating and ends `unconverged` if it finds nothing. Otherwise a start pinned on the
             boundary for 5 iterations is `diverged` (the root it heads for lies outside the
             box). A non-finite residual is always `diverged`.
@@ -260,20 +263,17 @@ def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
     inputs_np = np.asarray(inputs)
     if inputs_np.ndim != 2:
         raise ValueError(f"inputs must have shape (K, I), got {inputs_np.shape}")
-    if isinstance(cell, eqx.nn.GRUCell) and inputs_np.shape[1] != cell.input_size:
+    if cell.input_size is not None and inputs_np.shape[1] != cell.input_size:
         raise ValueError(f"inputs have {inputs_np.shape[1]} features; the cell expects "
                          f"{cell.input_size}")
     if not (isinstance(max_steps, int) and max_steps >= 1):
         raise ValueError(f"max_steps must be an integer >= 1, got {max_steps!r}")
     if not (isinstance(batch_size, int) and batch_size >= 1):
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    dtype = (cell.weight_hh.dtype if isinstance(cell, eqx.nn.GRUCell)
-             else jnp.result_type(inputs_np.dtype, jnp.float32))
+    dtype = cell.dtype if cell.dtype is not None else jnp.result_type(inputs_np.dtype, jnp.float32)
     hidden = _hidden_size(cell, starts if starts is not None else states)
     k_in = inputs_np.shape[0]
-    if bound is None:
-        bound = 1.0 if isinstance(cell, eqx.nn.GRUCell) else 1e3
-    bound = float(bound)
+    bound = default_bound(cell) if bound is None else float(bound)
     tol = tolerances if tolerances is not None else default_tolerances(dtype)
 
     per_input = []

@@ -5,11 +5,11 @@ Jacobian B = ∂F/∂u, the spectrum of J and its discrete-time stability, the i
 dh*/du = (I − J)⁻¹ B, the Hessian of q(h) = ½‖F(u, h) − h‖², and trace/determinant summaries,
 including those of the continuous-time equivalent (eigenvalues log λ / dt).
 
-`eqx.nn.GRUCell` gets closed-form Jacobians (O(H²) per point instead of H forward passes);
-any other callable `(input, h) -> h` is differentiated with `jax.jacfwd`.
+The map is an `AbstractRecurrentMap` (`motorlab.sim`): every controller, with its closed-form
+Jacobians (O(H²) per point instead of H forward passes), or `FunctionMap(fn)` for any function
+`(input, h) -> h`, differentiated with `jax.jacfwd`.
 """
 
-from collections.abc import Callable
 from functools import partial
 from typing import final
 
@@ -19,71 +19,32 @@ import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Bool, Complex, Float, Int
 
-Cell = eqx.nn.GRUCell | Callable[[Array, Array], Array]
+from ...sim._recurrent import AbstractRecurrentMap
 
-
-def _gru_parts(cell: eqx.nn.GRUCell, u: Array, h: Array):
-    """Gates of an Equinox GRU cell and the coefficients of its Jacobians.
-
-    Returns (F(u, h), z, c_h, c_u) with ∂F/∂h = diag(z) + Σ_g diag(c_h,g) W_hg over the three
-    gate blocks g = (r, z, n) of `weight_hh`, and ∂F/∂u = Σ_g diag(c_u,g) W_ig over those of
-    `weight_ih` (the reset gate scales only the recurrent part of the candidate).
-    """
-    size = cell.hidden_size
-    gi = cell.weight_ih @ u
-    if cell.use_bias:
-        gi = gi + cell.bias
-    gh = cell.weight_hh @ h
-    reset = jax.nn.sigmoid(gi[:size] + gh[:size])
-    update = jax.nn.sigmoid(gi[size:2 * size] + gh[size:2 * size])
-    pre_new = gh[2 * size:] + (cell.bias_n if cell.use_bias else 0.0)
-    new = jnp.tanh(gi[2 * size:] + reset * pre_new)
-    out = new + update * (h - new)
-    dnew = (1.0 - update) * (1.0 - new**2)
-    via_reset = dnew * pre_new * reset * (1.0 - reset)
-    via_update = (h - new) * update * (1.0 - update)
-    coef_h = jnp.concatenate([via_reset, via_update, dnew * reset])
-    coef_u = jnp.concatenate([via_reset, via_update, dnew])
-    return out, update, coef_h, coef_u
-
-
-def _block_sum(coef: Array, weight: Array, size: int) -> Array:
-    # three broadcast products rather than one (3H, n) product and a sum: half the memory traffic
-    return sum(coef[g * size:(g + 1) * size, None] * weight[g * size:(g + 1) * size]
-               for g in range(3))
+Cell = AbstractRecurrentMap
+"""What the fixed-point code analyses: a map h' = F(u, h) with its Jacobians."""
 
 
 def state_jacobian(cell: Cell, u: Float[Array, " i"], h: Float[Array, " h"]
                    ) -> Float[Array, "h h"]:
-    """J = ∂F/∂h at one point (closed form for `eqx.nn.GRUCell`, `jax.jacfwd` otherwise)."""
-    if isinstance(cell, eqx.nn.GRUCell):
-        _, update, coef, _ = _gru_parts(cell, u, h)
-        return jnp.diag(update) + _block_sum(coef, cell.weight_hh, cell.hidden_size)
-    return jax.jacfwd(lambda x: cell(u, x))(h)
+    """J = ∂F/∂h at one point (the map's own, closed form for a controller)."""
+    return cell.state_jacobian(u, h)
 
 
 def input_jacobian(cell: Cell, u: Float[Array, " i"], h: Float[Array, " h"]
                    ) -> Float[Array, "h i"]:
-    """B = ∂F/∂u at one point (closed form for `eqx.nn.GRUCell`, `jax.jacfwd` otherwise)."""
-    if isinstance(cell, eqx.nn.GRUCell):
-        _, _, _, coef = _gru_parts(cell, u, h)
-        return _block_sum(coef, cell.weight_ih, cell.hidden_size)
-    return jax.jacfwd(lambda v: cell(v, h))(u)
+    """B = ∂F/∂u at one point (the map's own, closed form for a controller)."""
+    return cell.input_jacobian(u, h)
 
 
 def residual_and_jacobian(cell: Cell, u: Array, h: Array) -> tuple[Array, Array]:
-    """r = F(u, h) − h and its Jacobian ∂r/∂h = J − I, sharing one pass for a GRU cell."""
-    eye = jnp.eye(h.shape[-1], dtype=h.dtype)
-    if isinstance(cell, eqx.nn.GRUCell):
-        out, update, coef, _ = _gru_parts(cell, u, h)
-        jac = _block_sum(coef, cell.weight_hh, cell.hidden_size) + (update - 1.0)[:, None] * eye
-        return out - h, jac
-    return cell(u, h) - h, state_jacobian(cell, u, h) - eye
+    """r = F(u, h) − h and its Jacobian ∂r/∂h = J − I."""
+    return cell.residual_and_jacobian(u, h)
 
 
 def q_hessian(cell: Cell, u: Float[Array, " i"], h: Float[Array, " h"]) -> Float[Array, "h h"]:
     """Exact Hessian of q(h) = ½‖F(u, h) − h‖² (= AᵀA at an exact root, A = J − I)."""
-    return jax.hessian(lambda x: 0.5 * jnp.sum((cell(u, x) - x) ** 2))(h)
+    return jax.hessian(lambda x: 0.5 * jnp.sum((cell.step(u, x) - x) ** 2))(h)
 
 
 @final
@@ -210,7 +171,7 @@ def linearise(cell: Cell, inputs: Float[Array, "... i"], points: Float[Array, ".
     """Linearise F(u, h) at each (input, point) pair.
 
     Arguments:
-        cell: `eqx.nn.GRUCell` or any callable `(input, h) -> h`.
+        cell: the map (`AbstractRecurrentMap`: a controller, or `FunctionMap(fn)`).
         inputs: inputs u, shape (..., I); broadcast against the leading axes of `points`.
         points: fixed points h*, shape (..., H); NaN rows (padding) give NaN results.
         dt: time step of the map, for the continuous-time trace (units of time); optional.

@@ -18,9 +18,10 @@ done. A start ends with one status:
   known to hold every root, e.g. the default box 1e3 of a generic callable) the iterate ended on
   the boundary (it is stopped after 5 iterations pinned there): the root it heads for lies
   outside the box.
-  Iterates are clipped to the box. For a GRU the box [−1, 1]^H holds every fixed point (h* =
-  tanh(·) lies strictly inside), so a GRU start pinned on the boundary has not run away: it
-  keeps iterating and ends `unconverged` (or on a root) instead.
+  Iterates are clipped to the box. When the map declares a box holding every fixed point
+  (`root_bound`: 1 for the GRU and the leaky RNN, whose fixed points h* = tanh(·) lie strictly
+  inside [−1, 1]^H), a start pinned on its boundary has not run away: it keeps iterating and
+  ends `unconverged` (or on a root) instead.
 
 Units: q(h) = ½‖F(u, h) − h‖², summed (not averaged) over the H units, in squared hidden-state
 units per step of the map. (The published finders report the mean over units, = 2q/H.)
@@ -48,8 +49,9 @@ class Tolerances(NamedTuple):
         residual: a root needs ‖F(u, h) − h‖∞ ≤ residual · max(1, ‖h‖∞).
         step: ... and a Newton step ‖(J − I)⁻¹ r‖∞ ≤ step (the position is known to this accuracy).
         slow: a stall point is a slow point when ‖(J − I)ᵀ r‖ ≤ slow · ‖J − I‖_F ‖r‖.
-        unique: two roots are one when ‖h₁ − h₂‖∞ ≤ max(unique, 10 (e₁ + e₂)), eᵢ their
-            final Newton steps; slow points are merged within `slow_unique`.
+        unique: two roots are one when ‖h₁ − h₂‖∞ ≤ `merge_distance` = max(unique,
+            `ERROR_MARGIN` (e₁ + e₂)), eᵢ their final Newton steps; slow points are merged
+            within `slow_unique`.
         slow_unique: merge distance (∞-norm) of slow points, whose position is only as good as
             the flat valley of q they sit in.
     """
@@ -70,6 +72,36 @@ def default_tolerances(dtype) -> Tolerances:
     eps = float(jnp.finfo(dtype).eps)
     return Tolerances(residual=64 * eps, step=eps**0.5, slow=1e-3, unique=eps**0.5,
                       slow_unique=1e-2)
+
+
+def default_bound(cell: Cell) -> float:
+    """The search box |h_i| <= bound: the map's `root_bound` when it declares one, else 1e3."""
+    return 1e3 if cell.root_bound is None else float(cell.root_bound)
+
+
+def bound_holds_all_roots(cell: Cell, bound: float) -> bool:
+    """Whether the box |h_i| <= `bound` is known to hold every fixed point of the map."""
+    return cell.root_bound is not None and bound >= cell.root_bound
+
+
+ERROR_MARGIN = 2.0
+"""Safety factor on the summed position errors of two roots in `merge_distance`.
+
+The final Newton step e of a verified root estimates how far it may lie from the exact root.
+Near a fold, where σ_min(I − J) is small, e is round-off in r amplified by 1/σ_min: a random
+sample of the position noise, from 0 up to about that noise (seen: 0 to 1.4e-8 in float64 at
+σ_min ≈ 5e-8, where one root's verified iterates scatter over 1.5e-8). Two distinct roots
+there are only a few noise levels apart (the pair about to vanish at the fold), so a generous
+factor (10 was used) merged them whenever the two round-off samples happened to be large,
+which depends on the platform's floating-point code (FMA, vector width). A factor 2 keeps such
+pairs apart, while `Tolerances.unique` (√eps) still holds the scatter of one root.
+"""
+
+
+def merge_distance(err1, err2, tol: Tolerances):
+    """Distance (∞-norm) within which two verified roots with final Newton steps `err1`,
+    `err2` (broadcasting arrays) are one point: max(`tol.unique`, `ERROR_MARGIN` (e₁ + e₂))."""
+    return np.maximum(tol.unique, ERROR_MARGIN * (np.asarray(err1) + np.asarray(err2)))
 
 
 _EDGE_STEPS = 5  # iterations pinned on the boundary before a start counts as diverged
@@ -117,9 +149,9 @@ def _linear_parts(cell, u, h):
     newton = -_lu_solve(lu, perm, r)
     # Aᵀr and A·grad through the map (shared weights, one batched product) rather than
     # through the per-start matrix: a read of N H² numbers saved each
-    _, vjp = jax.vjp(lambda x: cell(u, x), h)
+    _, vjp = jax.vjp(lambda x: cell.step(u, x), h)
     grad = vjp(r)[0] - r
-    a_grad = jax.jvp(lambda x: cell(u, x), (h,), (grad,))[1] - grad
+    a_grad = jax.jvp(lambda x: cell.step(u, x), (h,), (grad,))[1] - grad
     return r, newton, grad, jnp.sum(a_grad**2), jnp.sqrt(jnp.sum(a**2))
 
 
@@ -179,10 +211,10 @@ def _step(cell, u, s: _Start, tol: Tolerances, bound: float, holds_roots: bool) 
     trial = jnp.clip(s.h + delta, -bound, bound)
     delta = trial - s.h
     # linear model of r after the step, r + (J - I) delta, for the gain ratio
-    _, jd = jax.jvp(lambda x: cell(u, x), (s.h,), (delta,))
+    _, jd = jax.jvp(lambda x: cell.step(u, x), (s.h,), (delta,))
     q = 0.5 * jnp.sum(s.r**2)
     model = 0.5 * jnp.sum((s.r + jd - delta) ** 2)
-    r_trial = cell(u, trial) - trial
+    r_trial = cell.step(u, trial) - trial
     q_trial = 0.5 * jnp.sum(r_trial**2)
     rho = (q - q_trial) / jnp.maximum(q - model, tiny)
     accept = jnp.isfinite(q_trial) & (rho > 1e-4) & (q_trial < q)
@@ -250,7 +282,7 @@ def _adam(cell, u, h0, steps: int, lr: float, bound: float):
     b1, b2, eps = 0.9, 0.999, 1e-8
 
     def one(u1, h1):
-        grad_q = jax.grad(lambda x: 0.5 * jnp.sum((cell(u1, x) - x) ** 2))
+        grad_q = jax.grad(lambda x: 0.5 * jnp.sum((cell.step(u1, x) - x) ** 2))
 
         def body(i, carry):
             h, m, v = carry
@@ -303,10 +335,10 @@ def solve_starts(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], *,
 
     `bound_holds_roots`: the box |h_i| <= `bound` is known to hold every root, so a start pinned
     on its boundary has not run away (status `unconverged`, not `diverged`; see the module
-    docstring). Default: True for an `eqx.nn.GRUCell` with `bound` >= 1, else False.
+    docstring). Default: True when the map declares a `root_bound` <= `bound`, else False.
     """
     if bound_holds_roots is None:
-        bound_holds_roots = isinstance(cell, eqx.nn.GRUCell) and bound >= 1.0
+        bound_holds_roots = bound_holds_all_roots(cell, bound)
     u = np.asarray(u)
     h0 = np.asarray(h0)
     total = h0.shape[0]
