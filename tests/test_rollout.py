@@ -53,7 +53,7 @@ def test_shapes_and_the_initial_entry(keep_hidden, getkey):
     controller = GRUController(HIDDEN, key=getkey())
     start, goal, context, keys = batch(getkey())
     fields = CurlField(amplitude=jnp.full(N_TRIALS, 1.0))
-    traj = run(controller, make_env(noise=0.01), start, goal, fields, context, keys, keep_hidden=keep_hidden)
+    traj = run(controller, make_env(noise=0.01), start, goal, fields, context, keys, keep=("hidden",) if keep_hidden else ())
     for a in (traj.pos, traj.vel, traj.force):
         assert a.shape == (N_TRIALS, N_STEPS, 2) and a.dtype == jnp.float32
     if keep_hidden:

@@ -7,10 +7,6 @@ from ._channels import (
 )
 from ._controllers import (
     GRUController as GRUController,
-    INPUT_NAMES as INPUT_NAMES,
-    N_TASK_INPUTS as N_TASK_INPUTS,
-    input_names as input_names,
-    network_input as network_input,
 )
 from ._fields import (
     FIELD_TYPES as FIELD_TYPES,
@@ -29,11 +25,23 @@ from ._impulses import (
     impulse_amplitudes as impulse_amplitudes,
     impulse_directions as impulse_directions,
 )
+from ._inputs import (
+    INPUT_NAMES as INPUT_NAMES,
+    N_TASK_INPUTS as N_TASK_INPUTS,
+    TASK_BLOCKS as TASK_BLOCKS,
+    input_blocks as input_blocks,
+    input_names as input_names,
+    network_input as network_input,
+)
 from ._loss import (
     TERMS as TERMS,
     LossWeights as LossWeights,
     loss_terms as loss_terms,
     position_discount as position_discount,
+)
+from ._registry import (
+    Registry as Registry,
+    UnknownNameError as UnknownNameError,
 )
 from ._plant import (
     DISCRETISATIONS as DISCRETISATIONS,

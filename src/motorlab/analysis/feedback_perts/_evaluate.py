@@ -159,7 +159,7 @@ def evaluate_impulses(
             def one_rep(model):
                 def one_amp(iv):
                     traj = simulate_trials(model, env, trials.start, trials.goal, fields, context,
-                                           noise_keys, iv, keep_hidden=True)
+                                           noise_keys, iv, keep=("hidden",))
                     corr = output_correlation(traj.hidden, model.readout.weight)
                     return eqx.tree_at(lambda t: t.hidden, traj, None), corr
                 return jax.vmap(one_amp)(ivs)

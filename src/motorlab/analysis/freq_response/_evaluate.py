@@ -62,7 +62,7 @@ def _summary(ensemble, env, trials, context, keys, noise_std: float, dt: float, 
 
         def one_rep(model):
             traj = simulate_trials(model, env, trials.start, trials.goal, fields, context,
-                                   motor_keys, Interventions(feedback=noise), keep_hidden=True)
+                                   motor_keys, Interventions(feedback=noise), keep=("hidden",))
             w, b = model.readout.weight, model.readout.bias
             out = jnp.einsum("nth,oh->nto", traj.hidden[:, 1:], w,
                              precision=jax.lax.Precision.HIGHEST) + b
