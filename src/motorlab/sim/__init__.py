@@ -39,17 +39,18 @@ from ._loss import (
     loss_terms as loss_terms,
     position_discount as position_discount,
 )
-from ._registry import (
-    Registry as Registry,
-    UnknownNameError as UnknownNameError,
-)
 from ._plant import (
     DISCRETISATIONS as DISCRETISATIONS,
     AbstractPlant as AbstractPlant,
     PointMass as PointMass,
     continuous_matrices as continuous_matrices,
 )
+from ._registry import (
+    Registry as Registry,
+    UnknownNameError as UnknownNameError,
+)
 from ._rollout import (
+    KEEP as KEEP,
     Environment as Environment,
     Interventions as Interventions,
     Trajectory as Trajectory,
@@ -66,6 +67,12 @@ from ._setup import (
     map_replicates as map_replicates,
     n_context as n_context,
     replicate as replicate,
+)
+from ._specs import (
+    EnvironmentSpec as EnvironmentSpec,
+    LossSpec as LossSpec,
+    ModelSpec as ModelSpec,
+    SpecError as SpecError,
 )
 from ._tasks import (
     Trials as Trials,

@@ -59,12 +59,14 @@ def evaluate(model_path, evaluation: Mapping, *, states_path, sidecar_path, meas
         measures_path: where the measures stage writes this evaluation's measures (recorded in
             the sidecar; default `<states folder>/../measures/<same name>`).
     """
+    from ..analysis import EvalSpec
     from ..analysis._evaluate import evaluate as run_evaluation
 
     if measures_path is None:
         measures_path = Path(states_path).parents[1] / "measures" / Path(states_path).name
     ensemble, header = load_model_file(model_path)
-    ev = run_evaluation(ensemble, header["hps"], evaluation["hps"], included=header["replicates"]["included"])
+    ev = run_evaluation(ensemble, EvalSpec.from_hps(evaluation["hps"], header["hps"]),
+                        included=header["replicates"]["included"])
     write_table(ev.to_frame(), states_path, metadata={"eval_id": evaluation["eval_id"],
                                                        "model_id": evaluation["model_id"]})
     record = {"kind": "evaluation", "id": evaluation["eval_id"], "part": evaluation["part"],

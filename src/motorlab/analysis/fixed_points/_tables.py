@@ -46,13 +46,14 @@ from jaxtyping import Float, PRNGKeyArray
 from ._find import FIXED_POINT, STATUS_NAMES, find_fixed_points
 from ._linearise import linearise
 from ._solve import default_tolerances, solve_starts
+from ...sim._inputs import input_blocks
 from .._pca import PCA
 
 MakeInput = Callable[..., np.ndarray]
 
-INPUT_BLOCKS = {"target_pos": (0, 1), "target_vel": (2, 3), "fb_pos": (4, 5), "fb_vel": (6, 7),
-                "sisu": (8,)}
-"""Input blocks of `default_make_input` (column indices of the input vector)."""
+INPUT_BLOCKS = input_blocks(1)
+"""Input blocks of `default_make_input` (column indices of the input vector; the order is
+`motorlab.sim`'s, defined once in `sim/_inputs.py`)."""
 
 LINEARISATION_COLUMNS = ("trace", "logabsdet", "det_sign", "ct_trace", "ct_logabsdet",
                          "sigma_min", "input_sv_max", "sensitivity", "hessian_norm",
