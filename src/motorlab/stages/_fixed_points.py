@@ -148,10 +148,10 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     amps = reach_amplitudes(hps, cfg)
     n_dir = int(cfg["n_directions"])
     model = ModelSpec.from_hps(hps)
-    ev = evaluate(ensemble, EvalSpec(model=model, grid_n=1, n_directions=n_dir, reach_length=float(cfg["reach_length"]),
-                                     field_type=model.environment.field_type, amplitudes=amps, sisu=sisu,
-                                     feedback_noise_std=0.0, motor_noise_std=0.0, eval_n=1, seed=int(e["seed"])),
-                  included=included, keep=("hidden", "inputs"))
+    spec = EvalSpec(model=model, grid_n=1, n_directions=n_dir, reach_length=float(cfg["reach_length"]),
+                    field_type=model.environment.field_type, amplitudes=amps, sisu=sisu,
+                    feedback_noise_std=0.0, motor_noise_std=0.0, eval_n=1, seed=int(e["seed"]))
+    ev = evaluate(ensemble, spec, included=included, keep=("hidden", "inputs"))
     hidden = ev.hidden[0]  # (R, C, T, H), C = amplitude-major × SISU × directions
     n_rep, _, _, size = hidden.shape
     n_s, n_a = (1 if sisu is None else len(sisu)), len(amps)
