@@ -54,6 +54,8 @@ def test_model_spec_reads_the_tree():
         spec.part = 1
     with pytest.raises(TypeError):
         spec.network["hidden_size"] = 3  # read-only view
+    assert hash(spec) == hash(ml.ModelSpec.from_hps(hps)) and spec == ml.ModelSpec.from_hps(hps)
+    assert hash(ml.EvalSpec.from_hps(golden_case(2)[1], hps)) is not None  # usable as a static argument
 
 
 def test_building_specs_leaves_the_tree_and_its_identity_alone():

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..sim._fields import FIELD_TYPES
-from ..sim._specs import ModelSpec, SpecError, _integer, _section, as_model_spec, check_keys, read
+from ..sim._specs import ModelSpec, SpecError, as_integer, section, as_model_spec, check_keys, read
 
 _KEYS = ("eval_n", "seed", "task", "pert", "sisu", "model")
 _TASK_KEYS = ("grid_n", "n_directions", "reach_length")
@@ -77,7 +77,7 @@ class EvalSpec:
         where = "EvalSpec"
         model = as_model_spec(model_hps)
         check_keys(eval_hps, _KEYS, "", where)
-        task, pert = _section(eval_hps, "task", where), _section(eval_hps, "pert", where)
+        task, pert = section(eval_hps, "task", where), section(eval_hps, "pert", where)
         check_keys(task, _TASK_KEYS, "task.", where)
         check_keys(pert, ("type", "amp"), "pert.", where)
         noise = eval_hps.get("model") or {}
@@ -86,8 +86,8 @@ class EvalSpec:
         sisu = eval_hps.get("sisu") if model.n_context else None
         return cls(
             model=model,
-            grid_n=read(task, "grid_n", _integer, "task.", where, lambda v: v >= 1, "an integer >= 1"),
-            n_directions=read(task, "n_directions", _integer, "task.", where, lambda v: v >= 1, "an integer >= 1"),
+            grid_n=read(task, "grid_n", as_integer, "task.", where, lambda v: v >= 1, "an integer >= 1"),
+            n_directions=read(task, "n_directions", as_integer, "task.", where, lambda v: v >= 1, "an integer >= 1"),
             reach_length=read(task, "reach_length", float, "task.", where, lambda v: v >= 0, "a number >= 0"),
             field_type=read(pert, "type", str, "pert.", where, lambda v: v in FIELD_TYPES,
                             "one of " + ", ".join(FIELD_TYPES.names)),
@@ -95,8 +95,8 @@ class EvalSpec:
             sisu=None if sisu is None else read(eval_hps, "sisu", seq, "", where, expected="a list of numbers"),
             feedback_noise_std=_optional(noise, "feedback_noise_std", where),
             motor_noise_std=_optional(noise, "motor_noise_std", where),
-            eval_n=read(eval_hps, "eval_n", _integer, "", where, lambda v: v >= 1, "an integer >= 1"),
-            seed=read(eval_hps, "seed", _integer, "", where, lambda v: v >= 0, "an integer >= 0"),
+            eval_n=read(eval_hps, "eval_n", as_integer, "", where, lambda v: v >= 1, "an integer >= 1"),
+            seed=read(eval_hps, "seed", as_integer, "", where, lambda v: v >= 0, "an integer >= 0"),
         )
 
     @classmethod

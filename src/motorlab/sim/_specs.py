@@ -32,7 +32,8 @@ class SpecError(ValueError):
     """A hyperparameter tree that does not make a valid spec; the message names the key."""
 
 
-def _section(tree: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+def section(tree: Mapping[str, Any], name: str, where: str) -> Mapping[str, Any]:
+    """The sub-mapping `tree[name]`, or a `SpecError` saying it is missing or not a mapping."""
     if not isinstance(tree, Mapping):
         raise SpecError(f"{where}: expected a mapping of hyperparameters, got {tree!r}")
     if name not in tree:
@@ -68,7 +69,8 @@ def read(node: Mapping[str, Any], key: str, convert: Callable[[Any], Any], path:
     return out
 
 
-def _integer(value: Any) -> int:
+def as_integer(value: Any) -> int:
+    """`value` as an int; a ValueError for a non-integral float such as 2.5."""
     if isinstance(value, float) and not value.is_integer():
         raise ValueError(value)
     return int(value)
@@ -114,13 +116,13 @@ class EnvironmentSpec:
     def from_hps(cls, hps: Mapping[str, Any]) -> "EnvironmentSpec":
         """Read `plant.*`, the channel keys of `model.*` and `pert.*` of a resolved tree."""
         where = "EnvironmentSpec"
-        p, m, f = (_section(hps, s, where) for s in ("plant", "model", "pert"))
+        p, m, f = (section(hps, s, where) for s in ("plant", "model", "pert"))
         check_keys(p, ("dt", "n_steps", "mass", "damping", "discretisation", "workspace"), "plant.", where)
         check_keys(f, ("type", "std"), "pert.", where)
         pos, ge0 = (lambda v: v > 0), (lambda v: v >= 0)
         return cls(
             dt=read(p, "dt", float, "plant.", where, pos, "a number > 0"),
-            n_steps=read(p, "n_steps", _integer, "plant.", where, lambda v: v >= 2, "an integer >= 2"),
+            n_steps=read(p, "n_steps", as_integer, "plant.", where, lambda v: v >= 2, "an integer >= 2"),
             mass=read(p, "mass", float, "plant.", where, pos, "a number > 0"),
             damping=read(p, "damping", float, "plant.", where, ge0, "a number >= 0"),
             discretisation=read(p, "discretisation", str, "plant.", where, lambda v: v in DISCRETISATIONS,
@@ -128,7 +130,7 @@ class EnvironmentSpec:
             workspace=read(p, "workspace", _workspace, "plant.", where,
                            lambda w: w[0][0] < w[1][0] and w[0][1] < w[1][1],
                            "[[x_min, y_min], [x_max, y_max]] with min < max"),
-            feedback_delay_steps=read(m, "feedback_delay_steps", _integer, "model.", where, ge0, "an integer >= 0"),
+            feedback_delay_steps=read(m, "feedback_delay_steps", as_integer, "model.", where, ge0, "an integer >= 0"),
             feedback_noise_std=read(m, "feedback_noise_std", float, "model.", where, ge0, "a number >= 0"),
             motor_noise_std=read(m, "motor_noise_std", float, "model.", where, ge0, "a number >= 0"),
             motor_noise_additive_ratio=read(m, "motor_noise_additive_ratio", float, "model.", where, ge0,
@@ -184,18 +186,21 @@ class ModelSpec:
         sections, such as `train` and `loss`, are the training spec's)."""
         where = "ModelSpec"
         env = EnvironmentSpec.from_hps(hps)
-        m = _section(hps, "model", where)
+        m = section(hps, "model", where)
         check_keys(m, _CHANNEL_KEYS + _NETWORK_KEYS + _NETWORK_OPTIONAL_KEYS, "model.", where)
         network = {
             "kind": read(m, "kind", str, "model.", where, expected="a controller kind"),
-            "hidden_size": read(m, "hidden_size", _integer, "model.", where, lambda v: v >= 1, "an integer >= 1"),
-            "n_replicates": read(m, "n_replicates", _integer, "model.", where, lambda v: v >= 1,
+            "hidden_size": read(m, "hidden_size", as_integer, "model.", where, lambda v: v >= 1, "an integer >= 1"),
+            "n_replicates": read(m, "n_replicates", as_integer, "model.", where, lambda v: v >= 1,
                                  "an integer >= 1"),
         }
         network.update({k: m[k] for k in _NETWORK_KEYS + _NETWORK_OPTIONAL_KEYS if k in m and k not in network})
-        return cls(part=read(hps, "part", _integer, "", where, lambda v: v in (1, 2), "1 or 2"),
-                   seed=read(hps, "seed", _integer, "", where, lambda v: v >= 0, "an integer >= 0"),
+        return cls(part=read(hps, "part", as_integer, "", where, lambda v: v in (1, 2), "1 or 2"),
+                   seed=read(hps, "seed", as_integer, "", where, lambda v: v >= 0, "an integer >= 0"),
                    environment=env, network=network)
+
+    def __hash__(self) -> int:  # the network view is a read-only dict: hash its items
+        return hash((self.part, self.seed, self.environment, tuple(sorted(self.network.items()))))
 
     @property
     def kind(self) -> str:
@@ -236,7 +241,7 @@ class LossSpec:
     def from_hps(cls, hps: Mapping[str, Any]) -> "LossSpec":
         """Read the `loss` section of a resolved training tree."""
         where = "LossSpec"
-        loss = _section(hps, "loss", where)
+        loss = section(hps, "loss", where)
         check_keys(loss, _LOSS_WEIGHT_KEYS + ("readout_norm", "readout_norm_value"), "loss.", where)
         ge0 = lambda v: v >= 0  # noqa: E731
         w = {k: read(loss, k, float, "loss.", where, ge0, "a number >= 0") for k in _LOSS_WEIGHT_KEYS}

@@ -8,7 +8,7 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from ..sim._specs import LossSpec, ModelSpec, SpecError, _integer, _section, check_keys, read
+from ..sim._specs import LossSpec, ModelSpec, SpecError, as_integer, section, check_keys, read
 from ._methods import METHODS, AbstractMethod
 
 _SECTIONS = ("part", "seed", "plant", "model", "pert", "context", "loss", "train")
@@ -57,7 +57,7 @@ class TrainSpec:
         where = "TrainSpec"
         check_keys(hps, _SECTIONS, "", where)
         model = ModelSpec.from_hps(hps)
-        t = _section(hps, "train", where)
+        t = section(hps, "train", where)
         check_keys(t, _TRAIN_KEYS, "train.", where)
         pos, ge0 = (lambda v: v > 0), (lambda v: v >= 0)
         ge1 = lambda v: v >= 1  # noqa: E731
@@ -65,13 +65,13 @@ class TrainSpec:
         return cls(
             model=model, loss=LossSpec.from_hps(hps), method=_method(hps, model.part, where),
             learning_rate=read(t, "learning_rate", float, "train.", where, pos, "a number > 0"),
-            batch_size=read(t, "batch_size", _integer, "train.", where, ge1, "an integer >= 1"),
-            n_batches=read(t, "n_batches", _integer, "train.", where, ge1, "an integer >= 1"),
-            constant_lr_iterations=read(t, "constant_lr_iterations", _integer, "train.", where, ge0,
+            batch_size=read(t, "batch_size", as_integer, "train.", where, ge1, "an integer >= 1"),
+            n_batches=read(t, "n_batches", as_integer, "train.", where, ge1, "an integer >= 1"),
+            constant_lr_iterations=read(t, "constant_lr_iterations", as_integer, "train.", where, ge0,
                                         "an integer >= 0"),
             cosine_alpha=read(t, "cosine_alpha", float, "train.", where, unit, "a number in [0, 1]"),
             n_std_exclude=read(t, "n_std_exclude", float, "train.", where, ge0, "a number >= 0"),
-            validation_eval_n=read(t, "validation_eval_n", _integer, "train.", where, ge1, "an integer >= 1"),
+            validation_eval_n=read(t, "validation_eval_n", as_integer, "train.", where, ge1, "an integer >= 1"),
         )
 
 
@@ -80,7 +80,7 @@ def _method(hps: Mapping[str, Any], part: int, where: str) -> AbstractMethod | N
     `context` section, if present, is ignored (it does not enter a part-1 identity)."""
     if part == 1:
         return None
-    context = _section(hps, "context", where)
+    context = section(hps, "context", where)
     owned = tuple(k for cls in METHODS.values() for k in cls.SETTINGS)
     check_keys(context, ("method",) + owned, "context.", where)
     name = read(context, "method", str, "context.", where, lambda v: v in METHODS,
