@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pandas as pd
@@ -46,7 +47,7 @@ from jaxtyping import Float, PRNGKeyArray
 from ._find import FIXED_POINT, STATUS_NAMES, find_fixed_points
 from ._linearise import linearise
 from ._solve import default_tolerances, solve_starts
-from ...sim._inputs import input_blocks
+from ...sim._inputs import input_blocks, network_input
 from .._pca import PCA
 
 MakeInput = Callable[..., np.ndarray]
@@ -62,9 +63,11 @@ LINEARISATION_COLUMNS = ("trace", "logabsdet", "det_sign", "ct_trace", "ct_logab
 
 
 def default_make_input(target_pos, target_vel, fb_pos, fb_vel, sisu=None) -> np.ndarray:
-    """The input vector in the documented order; SISU appended when not None."""
-    parts = [target_pos, target_vel, fb_pos, fb_vel] + ([[sisu]] if sisu is not None else [])
-    return np.concatenate([np.asarray(p, dtype=np.float32).ravel() for p in parts])
+    """The input vector (I,) float32 in the order of `motorlab.sim.network_input`; SISU appended
+    when not None."""
+    f = lambda x: jnp.asarray(np.asarray(x, np.float32).ravel())  # noqa: E731
+    return np.asarray(network_input(f(target_pos), f(target_vel), f(fb_pos), f(fb_vel),
+                                    f([] if sisu is None else [sisu])))
 
 
 def replicates(cells) -> list[eqx.nn.GRUCell]:
