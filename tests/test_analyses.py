@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from motorlab import make_ensemble, save_model_file, stages
-from motorlab.analysis import ANALYSES, AbstractAnalysis, EvaluationPlan, evaluate, get_analysis
+from motorlab.analysis import ANALYSES, AbstractAnalysis, EvaluationPlan, EvalSpec, evaluate, get_analysis
 from motorlab.config import STAGE_VERSIONS, analysis_defaults, deep_merge, load_study
 from motorlab.config._load import train_defaults
 from motorlab.figures._registry import FIGURE_SETS
@@ -56,7 +56,7 @@ def test_plant_perts_plans_one_evaluation_per_task_variant_and_computes_measures
                   "motor_noise_std": hps["model"]["motor_noise_std"]}})
     noiseless = unit.plan(deep_merge(settings, {"model": {"feedback_noise_std": 0.0, "motor_noise_std": 0.0}}), hps)
     assert noiseless[0].hps["eval_n"] == 1  # every repeat would be the same trial
-    states = evaluate(ensemble, hps, plan.hps, included=np.array([True, False])).to_frame()
+    states = evaluate(ensemble, EvalSpec.from_hps(plan.hps, hps), included=np.array([True, False])).to_frame()
     tables = unit.tables(ensemble, hps, plan.hps, included=np.array([True, False]), states=states)
     assert set(tables) == set(unit.table_names) == {"measures"}
     assert {"end_position_error", "output_correlation"} <= set(tables["measures"]["measure"])

@@ -254,17 +254,17 @@ def test_builders_on_an_evaluated_untrained_ensemble():
     hidden states give tangling in trial order, the weights come from the ensemble itself."""
     import jax
 
-    from motorlab import evaluate, make_ensemble
+    from motorlab import EvalSpec, evaluate, make_ensemble
     from motorlab.config._load import train_defaults
 
     hps = train_defaults()
     hps["plant"]["n_steps"] = 8
     hps["model"].update(hidden_size=8, n_replicates=2)
     ensemble = make_ensemble(hps, jax.random.PRNGKey(0))
-    out = evaluate(ensemble, hps, {
+    out = evaluate(ensemble, EvalSpec.from_hps({
         "eval_n": 2, "seed": 1, "task": {"grid_n": 1, "n_directions": 3, "reach_length": 0.5},
         "pert": {"type": "curl", "amp": [0.0, 2.0]}, "sisu": None,
-        "model": {"feedback_noise_std": 0.01, "motor_noise_std": 0.01}}, keep_hidden=True)
+        "model": {"feedback_noise_std": 0.01, "motor_noise_std": 0.01}}, hps), keep=("hidden",))
     states = out.to_frame().assign(train_std=np.float32(0.5))
     figs = mf.center_out_sets(states, variant="single", replicate=1)
     assert len(figs) == 2

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from motorlab import evaluate, make_ensemble, read_table, write_table
+from motorlab import EvalSpec, evaluate, make_ensemble, read_table, write_table
 from motorlab.config._load import train_defaults
 
 N_REP, N_STEPS, N_DIR = 2, 10, 3
@@ -70,8 +70,8 @@ def identical_replicates(hps, key):
 @pytest.fixture(scope="module")
 def evaluated():
     hps = tiny_hps()
-    return evaluate(make_ensemble(hps, jax.random.PRNGKey(3)), hps, eval_hps(grid_n=2),
-                    included=[True, False], keep_hidden=True)
+    return evaluate(make_ensemble(hps, jax.random.PRNGKey(3)), EvalSpec.from_hps(eval_hps(grid_n=2), hps),
+                    included=[True, False], keep=("hidden",))
 
 
 def test_evaluation_shapes(evaluated):
@@ -104,7 +104,7 @@ def test_output_correlation_matches_its_definition(evaluated):
 
 def test_hidden_states_are_dropped_by_default():
     hps = tiny_hps()
-    out = evaluate(make_ensemble(hps, jax.random.PRNGKey(0)), hps, eval_hps(eval_n=1))
+    out = evaluate(make_ensemble(hps, jax.random.PRNGKey(0)), EvalSpec.from_hps(eval_hps(eval_n=1), hps))
     assert out.hidden is None
 
 
@@ -162,22 +162,22 @@ def test_states_table_survives_parquet(evaluated, tmp_path):
 
 def test_replicates_see_the_same_noise_and_evals_differ():
     hps = tiny_hps()
-    out = evaluate(identical_replicates(hps, jax.random.PRNGKey(5)), hps, eval_hps(eval_n=3, noise=0.05))
+    out = evaluate(identical_replicates(hps, jax.random.PRNGKey(5)), EvalSpec.from_hps(eval_hps(eval_n=3, noise=0.05), hps))
     np.testing.assert_array_equal(out.pos[:, 0], out.pos[:, 1])
     np.testing.assert_array_equal(out.force[:, 0], out.force[:, 1])
     for i, j in ((0, 1), (1, 2), (0, 2)):
         assert not np.allclose(out.force[i, :, :, 1:], out.force[j, :, :, 1:])
-    again = evaluate(identical_replicates(hps, jax.random.PRNGKey(5)), hps, eval_hps(eval_n=3, noise=0.05))
+    again = evaluate(identical_replicates(hps, jax.random.PRNGKey(5)), EvalSpec.from_hps(eval_hps(eval_n=3, noise=0.05), hps))
     np.testing.assert_array_equal(out.pos, again.pos)
 
 
 def test_eval_n_is_forced_to_one_without_noise():
     hps = tiny_hps()
     ens = make_ensemble(hps, jax.random.PRNGKey(1))
-    quiet = evaluate(ens, hps, eval_hps(eval_n=4, noise=0.0))
+    quiet = evaluate(ens, EvalSpec.from_hps(eval_hps(eval_n=4, noise=0.0), hps))
     assert quiet.pos.shape[0] == 1
     assert set(quiet.to_frame()["eval"]) == {0}
-    noisy = evaluate(ens, hps, eval_hps(eval_n=4, noise=0.01))
+    noisy = evaluate(ens, EvalSpec.from_hps(eval_hps(eval_n=4, noise=0.01), hps))
     assert noisy.pos.shape[0] == 4
 
 
@@ -188,7 +188,7 @@ def test_evaluation_field_is_applied():
     ens = make_ensemble(hps, jax.random.PRNGKey(2))
     ens = eqx.tree_at(lambda e: (e.readout.weight, e.readout.bias), ens,
                       (jnp.zeros_like(ens.readout.weight), jnp.zeros_like(ens.readout.bias)))
-    out = evaluate(ens, hps, eval_hps("constant", amps=(0.4,), noise=0.0))
+    out = evaluate(ens, EvalSpec.from_hps(eval_hps("constant", amps=(0.4,), noise=0.0), hps))
     df = out.to_frame()
     last = df[df["t"] == N_STEPS - 1]
     d = np.stack([np.cos(last["reach_angle"]), np.sin(last["reach_angle"])], -1)
@@ -199,7 +199,7 @@ def test_evaluation_field_is_applied():
     # Euler from rest under force 0.4 (m = 1, k = 0.05): all rows move the same lateral distance > 0.
     assert np.all(lateral > 0)
     np.testing.assert_allclose(lateral, lateral[0], rtol=1e-5)
-    curl = evaluate(ens, hps, eval_hps("curl", amps=(4.0,), noise=0.0))
+    curl = evaluate(ens, EvalSpec.from_hps(eval_hps("curl", amps=(4.0,), noise=0.0), hps))
     assert np.all(curl.pos == curl.pos[:, :, :, :1])
 
 
@@ -207,14 +207,14 @@ def test_part2_needs_sisu_values():
     hps = tiny_hps(part=2)
     ens = make_ensemble(hps, jax.random.PRNGKey(0))
     with pytest.raises(ValueError, match="sisu"):
-        evaluate(ens, hps, eval_hps(sisu=None))
+        evaluate(ens, EvalSpec.from_hps(eval_hps(sisu=None), hps))
 
 
 def test_part2_conditions_cover_amplitude_sisu_and_trial():
     hps = tiny_hps(part=2)
     ens = make_ensemble(hps, jax.random.PRNGKey(0))
     sisu = [-1.0, 0.0, 2.0]
-    out = evaluate(ens, hps, eval_hps(amps=(0.0, 2.0), sisu=sisu, noise=0.0))
+    out = evaluate(ens, EvalSpec.from_hps(eval_hps(amps=(0.0, 2.0), sisu=sisu, noise=0.0), hps))
     n_cond = 2 * len(sisu) * N_DIR
     assert out.pos.shape == (1, N_REP, n_cond, N_STEPS, 2)
     np.testing.assert_array_equal(out.conditions.sisu, np.tile(np.repeat(sisu, N_DIR), 2))
@@ -230,7 +230,7 @@ def test_part2_conditions_cover_amplitude_sisu_and_trial():
 def test_part1_ignores_sisu_values():
     hps = tiny_hps()
     ens = make_ensemble(hps, jax.random.PRNGKey(0))
-    out = evaluate(ens, hps, eval_hps(sisu=[1.0, 2.0], noise=0.0))
+    out = evaluate(ens, EvalSpec.from_hps(eval_hps(sisu=[1.0, 2.0], noise=0.0), hps))
     assert out.conditions.n == 2 * N_DIR
     assert np.isnan(out.conditions.sisu).all()
 
@@ -238,4 +238,4 @@ def test_part1_ignores_sisu_values():
 def test_included_must_have_one_entry_per_replicate():
     hps = tiny_hps()
     with pytest.raises(ValueError, match=r"\(3,\)"):
-        evaluate(make_ensemble(hps, jax.random.PRNGKey(0)), hps, eval_hps(eval_n=1), included=[True, True, False])
+        evaluate(make_ensemble(hps, jax.random.PRNGKey(0)), EvalSpec.from_hps(eval_hps(eval_n=1), hps), included=[True, True, False])

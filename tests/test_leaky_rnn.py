@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 import motorlab as ml
+import motorlab.analysis
 from motorlab import stages
 from motorlab.analysis.fixed_points import find_fixed_points, linearise
 from motorlab.config import ConfigError, load_study
@@ -169,8 +170,7 @@ def test_evaluates(trained):
                       "task": {"grid_n": 1, "n_directions": 4, "reach_length": 0.5},
                       "pert": {"type": "curl", "amp": [0.0, 1.0]}, "sisu": [0.0, 1.0],
                       "model": {"feedback_noise_std": None, "motor_noise_std": None}}}
-    stages.evaluate(tmp / "m.eqx", evaluation, states_path=tmp / "states" / "e.parquet",
-                    sidecar_path=tmp / "e.json")
+    stages.evaluate(tmp / "m.eqx", evaluation, states_path=tmp / "states" / "e.parquet")
     states = pd.read_parquet(tmp / "states" / "e.parquet")
     assert len(states) == 2 * 2 * 2 * 4 * 16  # replicates × amps × sisu × directions × steps
     assert np.all(np.isfinite(states["force_x"]))
@@ -185,14 +185,10 @@ def test_goes_through_the_fixed_point_stage(trained):
                           "reach": {"n_directions": 4, "reach_length": 0.5, "trajectory_trials": 2,
                                     "pca_from_step": 8, "amp": {"curl": [0.0]}},
                           "continuation": {"n_points": 4}}}
-    paths = {k: tmp / f"fp_{k}.parquet" for k in ("points", "eigenvalues", "summary", "reach",
-                                                  "trajectories", "continuation", "events")}
-    record = stages.fixed_points(
-        tmp / "m.eqx", evaluation, points_path=paths["points"],
-        eigenvalues_path=paths["eigenvalues"], summary_path=paths["summary"],
-        reach_path=paths["reach"], trajectories_path=paths["trajectories"],
-        continuation_path=paths["continuation"], events_path=paths["events"],
-        sidecar_path=tmp / "fp.json")
+    table_names = motorlab.analysis.get_analysis("fixed_points").table_names
+    paths = {k: tmp / f"fp_{k}.parquet" for k in table_names}
+    record = stages.analysis_tables(tmp / "m.eqx", evaluation, table_paths=paths,
+                                    manifest_path=tmp / "fp.json")
     points = pd.read_parquet(paths["points"])
     assert record["counts"]["steady_fixed_points"] >= 4  # a point at each grid position
     ensemble, _ = load_model_file(tmp / "m.eqx")

@@ -48,15 +48,15 @@ def zero_readout(controller):
 run = eqx.filter_jit(simulate_trials)
 
 
-@pytest.mark.parametrize("keep_hidden", [True, False])
-def test_shapes_and_the_initial_entry(keep_hidden, getkey):
+@pytest.mark.parametrize("keep", [("hidden",), ()])
+def test_shapes_and_the_initial_entry(keep, getkey):
     controller = GRUController(HIDDEN, key=getkey())
     start, goal, context, keys = batch(getkey())
     fields = CurlField(amplitude=jnp.full(N_TRIALS, 1.0))
-    traj = run(controller, make_env(noise=0.01), start, goal, fields, context, keys, keep_hidden=keep_hidden)
+    traj = run(controller, make_env(noise=0.01), start, goal, fields, context, keys, keep=keep)
     for a in (traj.pos, traj.vel, traj.force):
         assert a.shape == (N_TRIALS, N_STEPS, 2) and a.dtype == jnp.float32
-    if keep_hidden:
+    if keep:
         assert traj.hidden.shape == (N_TRIALS, N_STEPS, HIDDEN)
         np.testing.assert_array_equal(np.asarray(traj.hidden[:, 0]), 0.0)
         assert np.all(np.any(np.asarray(traj.hidden[:, 1:]) != 0, axis=-1))

@@ -7,6 +7,7 @@ from ._version import __version__ as __version__
 
 from .sim import AbstractPlant as AbstractPlant, PointMass as PointMass
 from .sim import (
+    FIELD_TYPES as FIELD_TYPES,
     AbstractField as AbstractField,
     ConstantField as ConstantField,
     CurlField as CurlField,
@@ -29,7 +30,24 @@ from .sim import (
     random_reaches as random_reaches,
     steady_state_grid as steady_state_grid,
 )
-from .train import METHODS as METHODS, sample_context_trials as sample_context_trials
+from .sim import Registry as Registry, UnknownNameError as UnknownNameError
+from .train import (
+    BCS as BCS,
+    DAI as DAI,
+    METHODS as METHODS,
+    PAIASF as PAIASF,
+    PAIN as PAIN,
+    AbstractMethod as AbstractMethod,
+    sample_context_trials as sample_context_trials,
+)
+from .sim import (
+    EnvironmentSpec as EnvironmentSpec,
+    LossSpec as LossSpec,
+    ModelSpec as ModelSpec,
+    SpecError as SpecError,
+)
+from .train import TrainSpec as TrainSpec
+from .analysis import EvalSpec as EvalSpec
 from .sim import LossWeights as LossWeights, loss_terms as loss_terms, position_discount as position_discount
 from .sim import (
     Environment as Environment,

@@ -33,6 +33,9 @@ from ._pca import (
     PCA as PCA,
     fit_pca as fit_pca,
 )
+from ._spec import (
+    EvalSpec as EvalSpec,
+)
 from ._stats import (
     cohens_d as cohens_d,
     cohens_d_ci as cohens_d_ci,

@@ -1,10 +1,11 @@
-"""Evaluate a trained ensemble on a centre-out task variant × field amplitudes × SISU values.
+"""Evaluate a trained ensemble on a centre-out task variant × field amplitudes × SISU values
+(an `EvalSpec`).
 
 Conditions are the product (amplitude, SISU, trial), amplitude-major. Every replicate sees the
 same trials and the same noise; each evaluation repeat draws new noise.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import equinox as eqx
@@ -16,10 +17,11 @@ import pandas as pd
 
 from ..sim._controllers import GRUController
 from ..sim._fields import FIELD_TYPES, evaluation_fields
-from ._measures import output_correlation
-from ..sim._rollout import simulate_trials
-from ..sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
+from ..sim._rollout import check_keep, simulate_trials
+from ..sim._setup import make_keys, map_replicates
 from ..sim._tasks import Trials, centre_out
+from ._measures import output_correlation
+from ._spec import EvalSpec
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Evaluated:
     hidden: np.ndarray | None
     included: np.ndarray    # (replicate,) bool
     output_correlation: np.ndarray  # (eval, replicate, condition)
+    inputs: np.ndarray | None = None  # (eval, replicate, condition, time, input) when kept
 
     def to_frame(self) -> pd.DataFrame:
         """The states table of `docs/architecture.md`: one row per eval × replicate × condition × t."""
@@ -87,56 +90,52 @@ class Evaluated:
         })
 
 
-def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
-             included: Sequence[bool] | None = None, keep_hidden: bool = False) -> Evaluated:
-    """Run every condition of `eval_hps` for every replicate and evaluation repeat.
+def evaluate(model: GRUController, spec: EvalSpec, *, included: Sequence[bool] | None = None,
+             keep: Collection[str] = ()) -> Evaluated:
+    """Run every condition of `spec` for every replicate and evaluation repeat.
 
     Arguments:
-        ensemble: replicate ensemble (leading replicate axis).
-        hps: the model's training hyperparameters.
-        eval_hps: resolved evaluation settings: `eval_n`, `seed`, `task` {grid_n, n_directions,
-            reach_length}, `pert` {type, amp: list}, `sisu` (list, or None in part 1),
-            `model` {feedback_noise_std, motor_noise_std} (no nulls).
+        model: replicate ensemble (leading replicate axis).
+        spec: the evaluation (`EvalSpec`, e.g. `EvalSpec.from_hps(eval_hps, model_hps)`).
         included: replicates kept by post-training selection (default: all).
-        keep_hidden: also return hidden states (memory: E·R·C·T·H floats).
+        keep: what else to return: `"hidden"` (hidden states, memory E·R·C·T·H floats) and/or
+            `"inputs"` (the network inputs of every step, E·R·C·T·I floats).
 
     Returns:
         An `Evaluated` with arrays shaped (eval, replicate, condition, time, ·).
     """
-    task, pert, noise = eval_hps["task"], eval_hps["pert"], eval_hps["model"]
-    env = make_environment(hps, feedback_noise_std=noise["feedback_noise_std"],
-                           motor_noise_std=noise["motor_noise_std"])
-    base = centre_out(int(task["grid_n"]), int(task["n_directions"]), float(task["reach_length"]),
-                      hps["plant"]["workspace"])
-    sisu = eval_hps.get("sisu") if n_context(hps) else None
-    if n_context(hps) and sisu is None:
-        raise ValueError("a part-2 model needs evaluation `sisu` values, got None")
-    cond = make_conditions(base, pert["type"], [float(a) for a in pert["amp"]], sisu)
-    fields = evaluation_fields(pert["type"], jnp.asarray(cond.pert_amp), cond.trials.angle)
-    context = jnp.asarray(cond.sisu)[:, None] if n_context(hps) else jnp.zeros((cond.n, 0))
-    eval_n = int(eval_hps["eval_n"])
+    keep = check_keep(keep)
+    m = spec.model
+    env = m.environment.environment(feedback_noise_std=spec.feedback_noise_std,
+                                    motor_noise_std=spec.motor_noise_std)
+    base = centre_out(spec.grid_n, spec.n_directions, spec.reach_length, m.environment.workspace)
+    cond = make_conditions(base, spec.field_type, spec.amplitudes, spec.sisu)
+    fields = evaluation_fields(spec.field_type, jnp.asarray(cond.pert_amp), cond.trials.angle)
+    context = jnp.asarray(cond.sisu)[:, None] if m.n_context else jnp.zeros((cond.n, 0))
+    eval_n = spec.eval_n
     if env.feedback.noise_std == 0 and env.motor.std == 0:
         eval_n = 1  # without noise every repeat is identical
-    _, _, key_eval = make_keys(eval_hps["seed"])
+    _, _, key_eval = make_keys(spec.seed)
     eval_keys = jr.split(key_eval, eval_n)
+    record = tuple(sorted(keep | {"hidden"}))  # hidden states feed the output correlation
 
     @eqx.filter_jit
     def run(ens, keys):
         def one_eval(k):
             noise_keys = jr.split(k, cond.n)
-            def one_rep(model):
-                traj = simulate_trials(model, env, cond.trials.start, cond.trials.goal, fields, context,
-                                       noise_keys, keep_hidden=True)
-                corr = output_correlation(traj.hidden, model.readout.weight)  # (condition,)
-                return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
+            def one_rep(net):
+                traj = simulate_trials(net, env, cond.trials.start, cond.trials.goal, fields, context,
+                                       noise_keys, keep=record)
+                corr = output_correlation(traj.hidden, net.readout.weight)  # (condition,)
+                return (traj if "hidden" in keep else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
             return map_replicates(one_rep, ens)
         return jax.lax.map(one_eval, keys)
 
-    traj, corr = run(ensemble, eval_keys)
+    traj, corr = run(model, eval_keys)
     n_rep = traj.pos.shape[1]
     inc = np.ones(n_rep, bool) if included is None else np.asarray(included, bool)
     if inc.shape != (n_rep,):
         raise ValueError(f"`included` must have one entry per replicate ({n_rep}), got {inc.shape}")
+    as_np = lambda a: None if a is None else np.asarray(a)  # noqa: E731
     return Evaluated(cond, np.asarray(traj.pos), np.asarray(traj.vel), np.asarray(traj.force),
-                     None if traj.hidden is None else np.asarray(traj.hidden), inc, np.asarray(corr))
-
+                     as_np(traj.hidden), inc, np.asarray(corr), inputs=as_np(traj.inputs))

@@ -18,11 +18,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..sim._controllers import CONTROLLERS
+from ..sim._fields import FIELD_TYPES
+from ..sim._plant import DISCRETISATIONS
+from ..train._methods import METHODS as METHOD_CLASSES
 from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
 
-PERT_TYPES = ("curl", "constant")
-METHODS = ("bcs", "dai", "pai-asf", "pai-n")
-DISCRETISATIONS = ("euler", "exact")
+# Choice lists come from the library's registries: a new field type or method validates as soon
+# as its class is registered.
+PERT_TYPES = FIELD_TYPES.names
+METHODS = METHOD_CLASSES.names
 MODEL_KINDS = tuple(CONTROLLERS)
 
 
@@ -284,9 +288,10 @@ def relevant_hps(hps: dict[str, Any]) -> dict[str, Any]:
         out["model"] = {k: v for k, v in model.items() if k not in foreign or k in own}
     context = out.get("context")
     if isinstance(context, dict):
-        own = {"bcs": ("p_perturbed",), "pai-n": ("sisu_noise_std",)}.get(context.get("method"), ())
-        out["context"] = {k: v for k, v in context.items()
-                          if k not in ("p_perturbed", "sisu_noise_std") or k in own}
+        method = context.get("method")
+        own = METHOD_CLASSES[method].SETTINGS if method in METHOD_CLASSES else ()
+        owned = {k for cls in METHOD_CLASSES.values() for k in cls.SETTINGS}
+        out["context"] = {k: v for k, v in context.items() if k not in owned or k in own}
     return out
 
 

@@ -10,10 +10,6 @@ from ._controllers import (
     AbstractController as AbstractController,
     GRUController as GRUController,
     LeakyRNNController as LeakyRNNController,
-    INPUT_NAMES as INPUT_NAMES,
-    N_TASK_INPUTS as N_TASK_INPUTS,
-    input_names as input_names,
-    network_input as network_input,
 )
 from ._fields import (
     FIELD_TYPES as FIELD_TYPES,
@@ -32,6 +28,14 @@ from ._impulses import (
     impulse_amplitudes as impulse_amplitudes,
     impulse_directions as impulse_directions,
 )
+from ._inputs import (
+    INPUT_NAMES as INPUT_NAMES,
+    N_TASK_INPUTS as N_TASK_INPUTS,
+    TASK_BLOCKS as TASK_BLOCKS,
+    input_blocks as input_blocks,
+    input_names as input_names,
+    network_input as network_input,
+)
 from ._loss import (
     TERMS as TERMS,
     LossWeights as LossWeights,
@@ -48,7 +52,12 @@ from ._recurrent import (
     AbstractRecurrentMap as AbstractRecurrentMap,
     FunctionMap as FunctionMap,
 )
+from ._registry import (
+    Registry as Registry,
+    UnknownNameError as UnknownNameError,
+)
 from ._rollout import (
+    KEEP as KEEP,
     Environment as Environment,
     Interventions as Interventions,
     Trajectory as Trajectory,
@@ -65,6 +74,12 @@ from ._setup import (
     map_replicates as map_replicates,
     n_context as n_context,
     replicate as replicate,
+)
+from ._specs import (
+    EnvironmentSpec as EnvironmentSpec,
+    LossSpec as LossSpec,
+    ModelSpec as ModelSpec,
+    SpecError as SpecError,
 )
 from ._tasks import (
     Trials as Trials,

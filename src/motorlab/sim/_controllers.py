@@ -1,7 +1,6 @@
 """Controller networks: a recurrent cell with a linear readout to a 2-D force.
 
-Input order (fixed, SPEC §1.3): target position (2), target velocity (2, zero for reaches),
-feedback position (2), feedback velocity (2), then any context inputs (part 2: SISU, 1).
+The input order (SPEC §1.3) is defined once, in `_inputs.py`.
 
 A controller is an `AbstractRecurrentMap` (the map h' = F(u, h) and its closed-form Jacobians,
 which the fixed-point analysis uses) plus a readout. `CONTROLLERS` maps each `model.kind` of
@@ -18,23 +17,8 @@ import jax.numpy as jnp
 import jax.random as jr
 
 from ._recurrent import AbstractRecurrentMap
+from ._inputs import N_TASK_INPUTS
 from ._types import Array, Float, Key, Vec2
-
-INPUT_NAMES = ("target_pos_x", "target_pos_y", "target_vel_x", "target_vel_y",
-               "fb_pos_x", "fb_pos_y", "fb_vel_x", "fb_vel_y")
-N_TASK_INPUTS = len(INPUT_NAMES)
-
-
-def input_names(n_context: int) -> tuple[str, ...]:
-    """Names of the network inputs, in order; context inputs are `sisu` (one) or `context_i`."""
-    extra = ("sisu",) if n_context == 1 else tuple(f"context_{i}" for i in range(n_context))
-    return INPUT_NAMES + extra
-
-
-def network_input(target_pos: Vec2, target_vel: Vec2, fb_pos: Vec2, fb_vel: Vec2,
-                  context: Float[Array, " c"]) -> Float[Array, " i"]:
-    """Assemble one input vector in the documented order."""
-    return jnp.concatenate([target_pos, target_vel, fb_pos, fb_vel, context])
 
 
 def _check_sizes(hidden_size, n_context) -> None:

@@ -4,14 +4,17 @@ Per-step stage order (SPEC §1.3): feedback channel → network → motor noise 
 disturbance force added at the start of the mechanics step).
 """
 
+from collections.abc import Collection
+
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import jax.random as jr
 
 from ._channels import FeedbackChannel, MotorNoise
-from ._controllers import GRUController, network_input
+from ._controllers import GRUController
 from ._fields import AbstractField
+from ._inputs import network_input
 from ._plant import AbstractPlant
 from ._types import Array, Float, Key, Vec2
 
@@ -44,22 +47,40 @@ class Interventions(eqx.Module):
     force: Float[Array, "k 2"] | None = None
 
 
+KEEP: tuple[str, ...] = ("hidden", "inputs")
+"""What a rollout can record besides the plant state and the force (see `simulate`)."""
+
+
 class Trajectory(eqx.Module):
     """States of one trial (or a batch, with leading axes), t = 0 … n_steps − 1.
 
-    Entry 0 is the initial state, with zero force and zero hidden state; entry k ≥ 1 is the state
-    after control step k with the force and hidden state that produced it.
+    Entry 0 is the initial state, with zero force, zero hidden state and zero inputs; entry
+    k ≥ 1 is the state after control step k with the force and hidden state that produced it,
+    and the network inputs (in the order of `motorlab.sim.input_names`) that step received.
+    `hidden` and `inputs` are None unless recorded.
     """
 
     pos: Float[Array, "t 2"]
     vel: Float[Array, "t 2"]
     force: Float[Array, "t 2"]
     hidden: Float[Array, "t h"] | None
+    inputs: Float[Array, "t i"] | None = None
+
+
+def check_keep(keep: Collection[str]) -> frozenset[str]:
+    """`keep` as a frozenset, or a ValueError naming the unknown entries."""
+    if isinstance(keep, str):
+        keep = (keep,)
+    unknown = sorted(set(keep) - set(KEEP))
+    if unknown:
+        raise ValueError(f"keep={sorted(keep)!r}: unknown {unknown}; expected a subset of {list(KEEP)}")
+    return frozenset(keep)
 
 
 def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec2,
              field: AbstractField, context: Float[Array, " c"], key: Key,
-             interventions: Interventions | None = None, *, keep_hidden: bool = True) -> Trajectory:
+             interventions: Interventions | None = None, *,
+             keep: Collection[str] = ("hidden",)) -> Trajectory:
     """Run one trial from rest at `start` towards `goal`.
 
     Arguments:
@@ -70,11 +91,13 @@ def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec
         context: context inputs (c,), empty in part 1.
         key: PRNG key for feedback and motor noise.
         interventions: optional per-step perturbations.
-        keep_hidden: whether to return hidden states (memory: T × H floats per trial).
+        keep: what to record besides state and force: `"hidden"` (memory: T × H floats per
+            trial; the loss needs it) and/or `"inputs"` (T × I floats: the network's inputs).
 
     Returns:
         The trial's `Trajectory`.
     """
+    keep = check_keep(keep)
     state0 = jnp.concatenate([start, jnp.zeros(2)])
     target_vel = jnp.zeros(2)
     h0 = controller.init_hidden()
@@ -94,24 +117,27 @@ def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec
         u = env.motor(out, k_motor)
         push = u if f_off is None else u + f_off  # a force impulse disturbs the plant, like a field
         state = env.plant.step(state, push + field(state))
-        return (state, h, queue), (state, u, h if keep_hidden else None)
+        return (state, h, queue), (state, u, h if "hidden" in keep else None,
+                                   inputs if "inputs" in keep else None)
 
-    _, (states, forces, hiddens) = jax.lax.scan(step, (state0, h0, env.feedback.init(state0)), xs)
+    _, (states, forces, hiddens, inputs) = jax.lax.scan(step, (state0, h0, env.feedback.init(state0)), xs)
     states = jnp.concatenate([state0[None], states])
     forces = jnp.concatenate([jnp.zeros((1, 2)), forces])
-    if keep_hidden:
+    if hiddens is not None:
         hiddens = jnp.concatenate([h0[None], hiddens])
-    return Trajectory(pos=states[:, :2], vel=states[:, 2:], force=forces, hidden=hiddens)
+    if inputs is not None:
+        inputs = jnp.concatenate([jnp.zeros((1, inputs.shape[-1]), inputs.dtype), inputs])
+    return Trajectory(pos=states[:, :2], vel=states[:, 2:], force=forces, hidden=hiddens, inputs=inputs)
 
 
 def simulate_trials(controller: GRUController, env: Environment, start: Float[Array, "n 2"],
                     goal: Float[Array, "n 2"], fields: AbstractField, context: Float[Array, "n c"],
                     keys: Key, interventions: Interventions | None = None, *,
-                    keep_hidden: bool = True) -> Trajectory:
+                    keep: Collection[str] = ("hidden",)) -> Trajectory:
     """`simulate` vmapped over trials: every argument except controller and env has a leading
     trial axis (interventions too, when given). Returns a Trajectory with leading axis n."""
 
     def one(s, g, f, c, k, iv):
-        return simulate(controller, env, s, g, f, c, k, iv, keep_hidden=keep_hidden)
+        return simulate(controller, env, s, g, f, c, k, iv, keep=keep)
 
     return jax.vmap(one)(start, goal, fields, context, keys, interventions)

@@ -1,4 +1,5 @@
-"""Build simulation objects from a resolved training hyperparameter tree (`defaults/train.yaml`)."""
+"""Build simulation objects from a model spec (or the resolved training tree it is read from,
+`defaults/train.yaml` layout)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,19 +8,18 @@ import equinox as eqx
 import jax
 import jax.random as jr
 
-from ._channels import FeedbackChannel, MotorNoise
 from ._controllers import CONTROLLERS, AbstractController
 from ._loss import LossWeights
-from ._plant import PointMass
 from ._rollout import Environment
+from ._specs import LossSpec, ModelSpec, as_model_spec
 from ._types import Key
 
 Hps = Mapping[str, Any]
 
 
-def n_context(hps: Hps) -> int:
+def n_context(hps: Hps | ModelSpec) -> int:
     """Number of context inputs: 1 (SISU) in part 2, else 0."""
-    return 1 if int(hps["part"]) == 2 else 0
+    return as_model_spec(hps).n_context
 
 
 def make_keys(seed: int) -> tuple[Key, Key, Key]:
@@ -32,44 +32,33 @@ def make_keys(seed: int) -> tuple[Key, Key, Key]:
     return key_init, key_train, key_eval
 
 
-def make_environment(hps: Hps, *, feedback_noise_std: float | None = None,
+def make_environment(hps: Hps | ModelSpec, *, feedback_noise_std: float | None = None,
                      motor_noise_std: float | None = None, n_steps: int | None = None) -> Environment:
     """The plant and channels of `hps`; keyword overrides replace the training values."""
-    p, m = hps["plant"], hps["model"]
-    plant = PointMass(mass=p["mass"], damping=p["damping"], dt=p["dt"],
-                      discretisation=p["discretisation"])
-    fb_std = m["feedback_noise_std"] if feedback_noise_std is None else feedback_noise_std
-    motor_std = m["motor_noise_std"] if motor_noise_std is None else motor_noise_std
-    return Environment(
-        plant=plant,
-        feedback=FeedbackChannel(delay=int(m["feedback_delay_steps"]), noise_std=float(fb_std)),
-        motor=MotorNoise(std=float(motor_std), additive_ratio=float(m["motor_noise_additive_ratio"])),
-        n_steps=int(p["n_steps"] if n_steps is None else n_steps),
-    )
+    return as_model_spec(hps).environment.environment(
+        feedback_noise_std=feedback_noise_std, motor_noise_std=motor_noise_std, n_steps=n_steps)
 
 
 def make_loss_weights(hps: Hps) -> LossWeights:
-    loss = hps["loss"]
-    return LossWeights(position=float(loss["position"]), final_velocity=float(loss["final_velocity"]),
-                       control=float(loss["control"]), hidden=float(loss["hidden"]),
-                       discount_power=float(loss["discount_power"]))
+    """The loss weights of a resolved tree's `loss` section (`LossSpec.from_hps(hps).weights`)."""
+    return LossSpec.from_hps(hps).weights
 
 
-def make_ensemble(hps: Hps, key: Key) -> AbstractController:
+def make_ensemble(hps: Hps | ModelSpec, key: Key) -> AbstractController:
     """`n_replicates` controllers of `model.kind` (a key of `CONTROLLERS`) stacked on a leading
     replicate axis, each from its own key."""
-    m = hps["model"]
-    if m["kind"] not in CONTROLLERS:
+    spec = as_model_spec(hps)
+    if spec.kind not in CONTROLLERS:
         raise ValueError(f"model.kind must be one of {', '.join(map(repr, CONTROLLERS))}, "
-                         f"got {m['kind']!r}")
-    cls = CONTROLLERS[m["kind"]]
-    keys = jr.split(key, int(m["n_replicates"]))
-    make = lambda k: cls.from_settings(m, dt=float(hps["plant"]["dt"]),  # noqa: E731
-                                       n_context=n_context(hps), key=k)
+                         f"got {spec.kind!r}")
+    cls = CONTROLLERS[spec.kind]
+    keys = jr.split(key, spec.n_replicates)
+    make = lambda k: cls.from_settings(spec.network, dt=spec.environment.dt,  # noqa: E731
+                                       n_context=spec.n_context, key=k)
     return eqx.filter_vmap(make)(keys)
 
 
-def ensemble_skeleton(hps: Hps) -> AbstractController:
+def ensemble_skeleton(hps: Hps | ModelSpec) -> AbstractController:
     """An ensemble with the right structure, shapes and dtypes, for deserialising into."""
     return make_ensemble(hps, jr.PRNGKey(0))
 

@@ -17,10 +17,11 @@ def evaluate(model_path, evaluation: Mapping, *, states_path) -> None:
             `motorlab.config.Evaluation`), hps as planned by its analysis.
         states_path: Parquet output (one row per evaluation × replicate × trial × step).
     """
-    from ..analysis._evaluate import evaluate as run_evaluation
+    from ..analysis import EvalSpec, evaluate as run_evaluation
 
     ensemble, header = load_model_file(model_path)
-    ev = run_evaluation(ensemble, header["hps"], evaluation["hps"], included=header["replicates"]["included"])
+    ev = run_evaluation(ensemble, EvalSpec.from_hps(evaluation["hps"], header["hps"]),
+                        included=header["replicates"]["included"])
     write_table(ev.to_frame(), states_path, metadata={"eval_id": evaluation["eval_id"],
                                                        "model_id": evaluation["model_id"]})
 

@@ -13,11 +13,19 @@ from ._loop import (
     train_ensemble as train_ensemble,
 )
 from ._methods import (
+    BCS as BCS,
+    DAI as DAI,
     METHODS as METHODS,
+    PAIASF as PAIASF,
+    PAIN as PAIN,
+    AbstractMethod as AbstractMethod,
     sample_context_trials as sample_context_trials,
 )
 from ._progress import (
     TrainingProgress as TrainingProgress,
+)
+from ._spec import (
+    TrainSpec as TrainSpec,
 )
 from ._selection import (
     CRITERIA as CRITERIA,

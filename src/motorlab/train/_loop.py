@@ -18,11 +18,11 @@ import optax
 from ..sim._controllers import GRUController
 from ..sim._fields import training_fields
 from ..sim._loss import loss_terms
-from ._methods import sample_context_trials
 from ..sim._rollout import simulate_trials
-from ._selection import select_replicates
-from ..sim._setup import Hps, make_ensemble, make_environment, make_keys, make_loss_weights, map_replicates, n_context
+from ..sim._setup import Hps, make_ensemble, make_keys, map_replicates
 from ..sim._tasks import random_reaches
+from ._selection import select_replicates
+from ._spec import TrainSpec, as_train_spec
 
 
 class TrainingDiverged(RuntimeError):
@@ -43,45 +43,42 @@ def save_iterations(n_batches: int) -> list[int]:
     return sorted(i for i in its if 0 <= i < n_batches)
 
 
-def make_schedule(hps: Hps) -> optax.Schedule:
+def make_schedule(hps: Hps | TrainSpec) -> optax.Schedule:
     """Constant learning rate for `constant_lr_iterations`, then cosine decay to α·lr."""
-    t = hps["train"]
-    lr, n, n_const = float(t["learning_rate"]), int(t["n_batches"]), int(t["constant_lr_iterations"])
+    spec = as_train_spec(hps)
+    lr, n, n_const = spec.learning_rate, spec.n_batches, spec.constant_lr_iterations
     if n_const >= n:
         return optax.constant_schedule(lr)
-    cosine = optax.cosine_decay_schedule(lr, decay_steps=n - n_const, alpha=float(t["cosine_alpha"]))
+    cosine = optax.cosine_decay_schedule(lr, decay_steps=n - n_const, alpha=spec.cosine_alpha)
     return optax.join_schedules([optax.constant_schedule(lr), cosine], boundaries=[n_const])
 
 
-def sample_batch(key, hps: Hps, batch_size: int):
+def sample_batch(key, hps: Hps | TrainSpec, batch_size: int):
     """One replicate's training trials: (start, goal, fields, context) with leading axis batch."""
+    spec = as_train_spec(hps)
+    env = spec.model.environment
     k_trials, k_fields = jr.split(key)
-    trials = random_reaches(k_trials, batch_size, hps["plant"]["workspace"])
-    pert = hps["pert"]
-    if n_context(hps) == 0:
-        fields, _ = training_fields(k_fields, pert["type"], float(pert["std"]), batch_size)
+    trials = random_reaches(k_trials, batch_size, env.workspace)
+    if spec.method is None:
+        fields, _ = training_fields(k_fields, env.field_type, env.field_std, batch_size)
         context = jnp.zeros((batch_size, 0))
     else:
-        c = hps["context"]
-        # Only the method's own settings are present in resolved hps (so that changing another
-        # method's setting does not change this model's identity); the rest keep their defaults.
-        extra = {k: float(c[k]) for k in ("p_perturbed", "sisu_noise_std") if k in c}
-        fields, sisu = sample_context_trials(
-            k_fields, c["method"], pert["type"], float(pert["std"]), batch_size, **extra)
+        fields, sisu = spec.method.sample(k_fields, env.field_type, env.field_std, batch_size)
         context = sisu[:, None]
     return trials.start, trials.goal, fields, context
 
 
-def make_replicate_loss(hps: Hps) -> Callable:
+def make_replicate_loss(hps: Hps | TrainSpec) -> Callable:
     """`loss(model, key) -> (total, terms)` for one replicate on one freshly sampled batch."""
-    env = make_environment(hps)
-    weights = make_loss_weights(hps)
-    batch_size = int(hps["train"]["batch_size"])
-    readout_w, readout_v = float(hps["loss"]["readout_norm"]), float(hps["loss"]["readout_norm_value"])
+    spec = as_train_spec(hps)
+    env = spec.model.environment.environment()
+    weights = spec.loss.weights
+    batch_size = spec.batch_size
+    readout_w, readout_v = spec.loss.readout_norm, spec.loss.readout_norm_value
 
     def loss(model: GRUController, key):
         k_batch, k_noise = jr.split(key)
-        start, goal, fields, context = sample_batch(k_batch, hps, batch_size)
+        start, goal, fields, context = sample_batch(k_batch, spec, batch_size)
         traj = simulate_trials(model, env, start, goal, fields, context, jr.split(k_noise, batch_size))
         terms = loss_terms(traj.pos, traj.vel, traj.force, traj.hidden, goal, weights)
         if readout_w > 0:
@@ -112,7 +109,7 @@ class TrainStep:
     n_traces: int = 0
 
 
-def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainStep:
+def make_train_step(hps: Hps | TrainSpec, optimizer: optax.GradientTransformation) -> TrainStep:
     """Build the jitted step `(ensemble, opt_state, alive, key, iteration) -> (...)`.
 
     `iteration` must always be an int32 array (never a Python int) so the step compiles once.
@@ -164,12 +161,13 @@ class TrainResult:
     snapshots: list = field(repr=False, default_factory=list)
 
 
-def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
+def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: GRUController | None = None,
                    progress: bool = True) -> TrainResult:
     """Train the replicate ensemble described by `hps`, then select the best iterations.
 
     Arguments:
-        hps: resolved training hyperparameters (`defaults/train.yaml` layout).
+        hps: resolved training hyperparameters (`defaults/train.yaml` layout), or the
+            `TrainSpec` built from them.
         init_ensemble: optional initial ensemble (default: built from the seed's init key).
         progress: show a rich progress bar with the running loss.
 
@@ -179,14 +177,14 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
     Raises:
         TrainingDiverged: if every replicate's loss or gradient became non-finite.
     """
-    t = hps["train"]
-    n_batches = int(t["n_batches"])
-    key_init, key_train, _ = make_keys(hps["seed"])
-    ensemble = make_ensemble(hps, key_init) if init_ensemble is None else init_ensemble
-    n_rep = int(hps["model"]["n_replicates"])
-    optimizer = optax.adam(make_schedule(hps))
+    spec = as_train_spec(hps)
+    n_batches = spec.n_batches
+    key_init, key_train, _ = make_keys(spec.model.seed)
+    ensemble = make_ensemble(spec.model, key_init) if init_ensemble is None else init_ensemble
+    n_rep = spec.model.n_replicates
+    optimizer = optax.adam(make_schedule(spec))
     opt_state = optimizer.init(eqx.filter(ensemble, eqx.is_inexact_array))
-    step = make_train_step(hps, optimizer)
+    step = make_train_step(spec, optimizer)
     alive = jnp.ones(n_rep, dtype=bool)
     to_save = set(save_iterations(n_batches))
     snapshots, saved, totals, term_hist, alive_hist = [], [], [], [], []
@@ -223,9 +221,9 @@ def train_ensemble(hps: Hps, *, init_ensemble: GRUController | None = None,
         raise TrainingDiverged(
             f"every replicate diverged at iterations {diverged_at} "
             f"({'; '.join(f'replicate {r}: {why}' for r, why in enumerate(diverged_reason))}); no model saved. "
-            f"Try a smaller train.learning_rate (now {t['learning_rate']}) or a smaller pert.std "
-            f"(now {hps['pert']['std']}).")
-    best, info = select_replicates(hps, history["total"], saved, snapshots, ensemble, diverged_at,
+            f"Try a smaller train.learning_rate (now {spec.learning_rate}) or a smaller pert.std "
+            f"(now {spec.model.environment.field_std}).")
+    best, info = select_replicates(spec, history["total"], saved, snapshots, ensemble, diverged_at,
                                    diverged_reason)
     return TrainResult(ensemble=best, history=history, saved_iterations=saved, info=info,
                        n_traces=step.n_traces, snapshots=snapshots)

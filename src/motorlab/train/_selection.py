@@ -9,8 +9,9 @@ import numpy as np
 from ..sim._controllers import GRUController
 from ..sim._fields import CurlField
 from ..sim._rollout import simulate_trials
-from ..sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
+from ..sim._setup import Hps, make_keys, map_replicates
 from ..sim._tasks import centre_out
+from ._spec import TrainSpec, as_train_spec
 
 CRITERIA = ("best_total_loss", "end_position_error")
 REPLICATE_CRITERION = "best_total_loss"
@@ -23,7 +24,7 @@ def stack_best(snapshots: list, best_index: np.ndarray, like: GRUController) -> 
     return eqx.combine(stacked, eqx.filter(like, eqx.is_array, inverse=True))
 
 
-def validation_end_error(ensemble: GRUController, hps: Hps) -> np.ndarray:
+def validation_end_error(ensemble: GRUController, hps: Hps | TrainSpec) -> np.ndarray:
     """Mean end-position error (last 10 steps, ‖p − goal‖) of each replicate on the `full`
     centre-out set (2×2 centres × 24 directions, reach 0.5), unperturbed, SISU 0, over
     `train.validation_eval_n` noise samples.
@@ -31,20 +32,21 @@ def validation_end_error(ensemble: GRUController, hps: Hps) -> np.ndarray:
     Returns:
         (n_replicates,) errors in workspace units.
     """
-    env = make_environment(hps)
-    trials = centre_out(2, 24, 0.5, hps["plant"]["workspace"])
+    spec = as_train_spec(hps)
+    env = spec.model.environment.environment()
+    trials = centre_out(2, 24, 0.5, spec.model.environment.workspace)
     n = trials.n
     fields = CurlField(amplitude=jnp.zeros(n))
-    context = jnp.zeros((n, n_context(hps)))
-    _, _, key_eval = make_keys(hps["seed"])
-    eval_keys = jr.split(jr.fold_in(key_eval, 0), int(hps["train"]["validation_eval_n"]))
+    context = jnp.zeros((n, spec.model.n_context))
+    _, _, key_eval = make_keys(spec.model.seed)
+    eval_keys = jr.split(jr.fold_in(key_eval, 0), spec.validation_eval_n)
 
     @eqx.filter_jit
     def run(ens, keys):
         def one_rep(model):
             def one_eval(k):
                 traj = simulate_trials(model, env, trials.start, trials.goal, fields, context,
-                                       jr.split(k, n), keep_hidden=False)
+                                       jr.split(k, n), keep=())
                 err = jnp.linalg.norm(traj.pos[:, -10:] - trials.goal[:, None], axis=-1)
                 return jnp.mean(err)
             return jnp.mean(jax.vmap(one_eval)(keys))
@@ -62,7 +64,7 @@ def included_by(values: np.ndarray, n_std: float) -> np.ndarray:
     return finite & (values <= v.min() + n_std * v.std())
 
 
-def select_replicates(hps: Hps, total: np.ndarray, saved: list[int], snapshots: list,
+def select_replicates(hps: Hps | TrainSpec, total: np.ndarray, saved: list[int], snapshots: list,
                       final_ensemble: GRUController, diverged_at: list[int | None],
                       diverged_reason: list[str | None] | None = None):
     """Pick each replicate's best saved iteration, then rate and exclude replicates.
@@ -87,7 +89,7 @@ def select_replicates(hps: Hps, total: np.ndarray, saved: list[int], snapshots: 
     best_loss = at_saved[best_index, np.arange(total.shape[1])]
     best = stack_best(snapshots, best_index, final_ensemble)
     end_error = validation_end_error(best, hps)
-    n_std = float(hps["train"]["n_std_exclude"])
+    n_std = as_train_spec(hps).n_std_exclude
     values = {"best_total_loss": np.where(np.isfinite(best_loss), best_loss, np.nan), "end_position_error": end_error}
     included = {c: included_by(values[c], n_std) for c in CRITERIA}
     alive = np.array([d is None for d in diverged_at])

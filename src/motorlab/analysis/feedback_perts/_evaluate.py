@@ -25,7 +25,8 @@ from ...sim._controllers import GRUController
 from ...sim._fields import evaluation_fields
 from ...sim._impulses import CHANNELS, FeedbackImpulse, feedback_impulses
 from ...sim._rollout import simulate_trials
-from ...sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
+from ...sim._setup import Hps, make_keys, map_replicates
+from ...sim._specs import ModelSpec, as_model_spec
 from ...sim._tasks import steady_state_grid
 from .._evaluate import Conditions, Evaluated, make_conditions
 from .._measures import output_correlation
@@ -81,13 +82,13 @@ def default_impulses(*, start: int = 30, duration: int = 5, direction: str = "ra
     )
 
 
-def _impulse_conditions(hps: Hps, grid_n: int, n_groups: int, n_amps: int,
+def _impulse_conditions(model: ModelSpec, grid_n: int, n_groups: int, n_amps: int,
                         sisu: Sequence[float] | None) -> tuple[Conditions, int]:
     """Conditions (amplitude, direction group, SISU, position) and the trials per amplitude."""
-    base = steady_state_grid(int(grid_n), hps["plant"]["workspace"])
+    base = steady_state_grid(int(grid_n), model.environment.workspace)
     # make_conditions puts its "amplitudes" outermost; a zero per direction group tiles the
     # trials so that the first half takes +x and the second +y in "xy" mode.
-    one = make_conditions(base, hps["pert"]["type"], [0.0] * n_groups, sisu)
+    one = make_conditions(base, model.environment.field_type, [0.0] * n_groups, sisu)
     tile = lambda a: jnp.tile(a, (n_amps,) + (1,) * (a.ndim - 1))  # noqa: E731
     trials = jax.tree.map(tile, one.trials)
     cond = Conditions(trials, one.pert_type, np.tile(one.pert_amp, n_amps), np.tile(one.sisu, n_amps))
@@ -96,7 +97,7 @@ def _impulse_conditions(hps: Hps, grid_n: int, n_groups: int, n_amps: int,
 
 def evaluate_impulses(
     ensemble: GRUController,
-    hps: Hps,
+    hps: Hps | ModelSpec,
     impulse: FeedbackImpulse,
     *,
     eval_n: int = DEFAULT_EVAL_N,
@@ -112,7 +113,7 @@ def evaluate_impulses(
 
     Arguments:
         ensemble: replicate ensemble (leading replicate axis).
-        hps: the model's training hyperparameters.
+        hps: the model's training hyperparameters, or its `ModelSpec`.
         impulse: the impulse protocol; its amplitudes are vmapped.
         eval_n: evaluation repeats (noise samples); 1 when both noise stds are 0.
         seed: evaluation seed (keys as in `motorlab.analysis.evaluate`).
@@ -124,21 +125,22 @@ def evaluate_impulses(
     Returns:
         An `ImpulseEvaluated`; C = n_amplitudes × (2 if "xy") × n_sisu × grid_n² conditions.
     """
-    env = make_environment(hps, feedback_noise_std=feedback_noise_std,
-                           motor_noise_std=motor_noise_std, n_steps=n_steps)
+    model = as_model_spec(hps)
+    env = model.environment.environment(feedback_noise_std=feedback_noise_std,
+                                        motor_noise_std=motor_noise_std, n_steps=n_steps)
     impulse.check_fits(env.n_steps)
-    if n_context(hps) and sisu is None:
+    if model.n_context and sisu is None:
         raise ValueError("a part-2 model needs evaluation `sisu` values, got None")
-    if not n_context(hps) and sisu is not None:
+    if not model.n_context and sisu is not None:
         raise ValueError(f"a part-1 model takes no context input, got sisu={list(sisu)!r}; expected None")
     if not (isinstance(eval_n, int) and eval_n >= 1):
         raise ValueError(f"eval_n={eval_n!r}; expected an integer >= 1")
     amps = np.asarray(impulse.amplitudes, np.float32)
     n_groups = 2 if impulse.direction == "xy" else 1
-    cond, n = _impulse_conditions(hps, grid_n, n_groups, amps.size, sisu)
+    cond, n = _impulse_conditions(model, grid_n, n_groups, amps.size, sisu)
     trials = jax.tree.map(lambda a: a[:n], cond.trials)
     fields = evaluation_fields(cond.pert_type, jnp.zeros(n), trials.angle)
-    context = jnp.asarray(cond.sisu[:n])[:, None] if n_context(hps) else jnp.zeros((n, 0))
+    context = jnp.asarray(cond.sisu[:n])[:, None] if model.n_context else jnp.zeros((n, 0))
     if env.feedback.noise_std == 0 and env.motor.std == 0:
         eval_n = 1  # without noise every repeat is identical
     _, _, key_eval = make_keys(seed)
@@ -159,7 +161,7 @@ def evaluate_impulses(
             def one_rep(model):
                 def one_amp(iv):
                     traj = simulate_trials(model, env, trials.start, trials.goal, fields, context,
-                                           noise_keys, iv, keep_hidden=True)
+                                           noise_keys, iv, keep=("hidden",))
                     corr = output_correlation(traj.hidden, model.readout.weight)
                     return eqx.tree_at(lambda t: t.hidden, traj, None), corr
                 return jax.vmap(one_amp)(ivs)
@@ -183,7 +185,7 @@ def evaluate_impulses(
 
 
 def impulse_states(
-    ensemble: GRUController, hps: Hps, impulses: Sequence[FeedbackImpulse], **kwargs
+    ensemble: GRUController, hps: Hps | ModelSpec, impulses: Sequence[FeedbackImpulse], **kwargs
 ) -> pd.DataFrame:
     """States tables of several impulse protocols (e.g. `default_impulses()`: position and
     velocity), concatenated; keyword arguments as in `evaluate_impulses`. Condition indices are

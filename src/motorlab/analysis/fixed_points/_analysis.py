@@ -20,6 +20,8 @@ from .._evaluate import evaluate
 from .._interface import AbstractAnalysis, EvaluationPlan
 from .._pca import fit_pca
 from .._plans import eval_n, noise, sisu as sisu_values
+from .._spec import EvalSpec
+from ...sim._specs import ModelSpec
 from ._continuation import continue_fixed_points
 from ._tables import (
     default_make_input,
@@ -48,12 +50,9 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
     evaluated hidden states (E, R, SISU, position, T, H) and each replicate's PCA."""
     sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
     grid_n = int(e["grid_n"])
-    ev = evaluate(ensemble, hps, {
-        "eval_n": e["eval_n"], "seed": e["seed"],
-        "task": {"grid_n": grid_n, "n_directions": 1, "reach_length": 0.0},
-        "pert": {"type": hps["pert"]["type"], "amp": [0.0]}, "sisu": sisu,
-        "model": {"feedback_noise_std": None, "motor_noise_std": None},
-    }, included=included, keep_hidden=True)
+    ev = evaluate(ensemble, EvalSpec.steady_state(ModelSpec.from_hps(hps), grid_n=grid_n, sisu=sisu,
+                                                  eval_n=int(e["eval_n"]), seed=int(e["seed"])),
+                  included=included, keep=("hidden",))
     hidden = ev.hidden  # (E, R, C, T, H), C = SISU-major × positions
     n_eval, n_rep, _, n_t, size = hidden.shape
     n_s, n_p = (1 if sisu is None else len(sisu)), grid_n**2
@@ -123,22 +122,6 @@ def sisu_continuation(ensemble, hps: Mapping, e: Mapping, steady_hidden, points:
     return samples, pd.DataFrame(events, columns=columns)
 
 
-def _network_inputs(hps: Mapping, goal, pos, vel, sisu) -> np.ndarray:
-    """The inputs the network received at steps 1..K of noise-free trials: (N, K, I).
-
-    Feedback at control step t is the state of step t − 1 − delay (the queue starts full of the
-    initial state), so with no noise the inputs are exact."""
-    n, n_t, _ = pos.shape
-    delay = int(hps["model"]["feedback_delay_steps"])
-    src = np.maximum(np.arange(1, n_t) - 1 - delay, 0)
-    fb = np.concatenate([pos[:, src], vel[:, src]], axis=-1)
-    target = np.broadcast_to(np.concatenate([goal, np.zeros_like(goal)], -1)[:, None], (n, n_t - 1, 4))
-    parts = [target, fb]
-    if sisu is not None:
-        parts.append(np.broadcast_to(np.asarray(sisu, np.float32)[:, None, None], (n, n_t - 1, 1)))
-    return np.concatenate(parts, axis=-1).astype(np.float32)
-
-
 def reach_amplitudes(hps: Mapping, cfg: Mapping) -> list[float]:
     """Field amplitudes the reaches are evaluated under: `reach.amp[<the model's field type>]`
     (SPEC §2.11: curl {0, 2}); [0] when not configured."""
@@ -165,12 +148,11 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
     amps = reach_amplitudes(hps, cfg)
     n_dir = int(cfg["n_directions"])
-    ev = evaluate(ensemble, hps, {
-        "eval_n": 1, "seed": e["seed"],
-        "task": {"grid_n": 1, "n_directions": n_dir, "reach_length": float(cfg["reach_length"])},
-        "pert": {"type": hps["pert"]["type"], "amp": amps}, "sisu": sisu,
-        "model": {"feedback_noise_std": 0.0, "motor_noise_std": 0.0},
-    }, included=included, keep_hidden=True)
+    model = ModelSpec.from_hps(hps)
+    spec = EvalSpec(model=model, grid_n=1, n_directions=n_dir, reach_length=float(cfg["reach_length"]),
+                    field_type=model.environment.field_type, amplitudes=amps, sisu=sisu,
+                    feedback_noise_std=0.0, motor_noise_std=0.0, eval_n=1, seed=int(e["seed"]))
+    ev = evaluate(ensemble, spec, included=included, keep=("hidden", "inputs"))
     hidden = ev.hidden[0]  # (R, C, T, H), C = amplitude-major × SISU × directions
     n_rep, _, _, size = hidden.shape
     n_s, n_a = (1 if sisu is None else len(sisu)), len(amps)
@@ -200,14 +182,11 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     # included replicate.
     rep = int(np.flatnonzero(ev.included)[0]) if ev.included.any() else 0
     dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
-    goal = np.asarray(trials.goal)[dirs]
-    pos_all = ev.pos[0, rep].reshape(n_a, n_s, n_dir, n_t, 2)
-    vel_all = ev.vel[0, rep].reshape(n_a, n_s, n_dir, n_t, 2)
+    inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout
     traj_frames = []
     for a, amp in enumerate(amps):
         for si in range(n_s):
-            s_val = None if sisu is None else np.full(len(dirs), sisu[si])
-            inputs = _network_inputs(hps, goal, pos_all[a, si, dirs], vel_all[a, si, dirs], s_val)
+            inputs = inputs_all[a, si, dirs, 1:]  # the inputs of steps 1..K
             h = by_cond[rep, a, si, dirs, 1:]
             fpt = fixed_point_trajectories(replicate(ensemble, rep), inputs, h)
             fpt = fpt.assign(t=fpt["t"] + 1, direction=dirs[fpt["trial"].to_numpy()].astype(np.int16),

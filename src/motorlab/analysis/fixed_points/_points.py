@@ -32,12 +32,14 @@ one row with `fp` = −1 and status "none", so that missing points stay visible.
 
 from collections.abc import Callable, Sequence
 
+import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 import pandas as pd
 from jaxtyping import Float, PRNGKeyArray
 
 from ...sim._controllers import AbstractController
+from ...sim._inputs import input_blocks, network_input
 from ...sim._recurrent import AbstractRecurrentMap
 from ...sim._setup import replicate
 from ._find import FIXED_POINT, STATUS_NAMES, find_fixed_points
@@ -45,9 +47,9 @@ from ._linearise import linearise
 
 MakeInput = Callable[..., np.ndarray]
 
-INPUT_BLOCKS = {"target_pos": (0, 1), "target_vel": (2, 3), "fb_pos": (4, 5), "fb_vel": (6, 7),
-                "sisu": (8,)}
-"""Input blocks of `default_make_input` (column indices of the input vector)."""
+INPUT_BLOCKS = input_blocks(1)
+"""Input blocks of `default_make_input` (column indices of the input vector; the order is
+`motorlab.sim`'s, defined once in `sim/_inputs.py`)."""
 
 LINEARISATION_COLUMNS = ("trace", "logabsdet", "det_sign", "ct_trace", "ct_logabsdet",
                          "sigma_min", "input_sv_max", "sensitivity", "hessian_norm",
@@ -56,9 +58,11 @@ LINEARISATION_COLUMNS = ("trace", "logabsdet", "det_sign", "ct_trace", "ct_logab
 
 
 def default_make_input(target_pos, target_vel, fb_pos, fb_vel, sisu=None) -> np.ndarray:
-    """The input vector in the documented order; SISU appended when not None."""
-    parts = [target_pos, target_vel, fb_pos, fb_vel] + ([[sisu]] if sisu is not None else [])
-    return np.concatenate([np.asarray(p, dtype=np.float32).ravel() for p in parts])
+    """The input vector (I,) float32 in the order of `motorlab.sim.network_input`; SISU appended
+    when not None."""
+    f = lambda x: jnp.asarray(np.asarray(x, np.float32).ravel())  # noqa: E731
+    return np.asarray(network_input(f(target_pos), f(target_vel), f(fb_pos), f(fb_vel),
+                                    f([] if sisu is None else [sisu])))
 
 
 def replicates(cells: Sequence[AbstractRecurrentMap] | AbstractController

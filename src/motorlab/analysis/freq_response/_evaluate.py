@@ -33,7 +33,8 @@ from ...sim._controllers import GRUController
 from ...sim._fields import evaluation_fields
 from ...sim._impulses import CHANNELS
 from ...sim._rollout import Interventions, simulate_trials
-from ...sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
+from ...sim._setup import Hps, make_keys, map_replicates
+from ...sim._specs import ModelSpec, as_model_spec
 from ...sim._tasks import steady_state_grid
 from ._spectrum import frequency_response
 
@@ -62,7 +63,7 @@ def _summary(ensemble, env, trials, context, keys, noise_std: float, dt: float, 
 
         def one_rep(model):
             traj = simulate_trials(model, env, trials.start, trials.goal, fields, context,
-                                   motor_keys, Interventions(feedback=noise), keep_hidden=True)
+                                   motor_keys, Interventions(feedback=noise), keep=("hidden",))
             w, b = model.readout.weight, model.readout.bias
             out = jnp.einsum("nth,oh->nto", traj.hidden[:, 1:], w,
                              precision=jax.lax.Precision.HIGHEST) + b
@@ -84,7 +85,7 @@ _run = eqx.filter_jit(_summary)  # one wrapper, so repeated calls reuse the comp
 
 def frequency_response_table(
     ensemble: GRUController,
-    hps: Hps,
+    hps: Hps | ModelSpec,
     *,
     seed: int,
     eval_n: int = EVAL_N,
@@ -98,7 +99,7 @@ def frequency_response_table(
 
     Arguments:
         ensemble: replicate ensemble (leading replicate axis).
-        hps: the model's training hyperparameters (plant, delay, dt).
+        hps: the model's training hyperparameters (plant, delay, dt), or its `ModelSpec`.
         seed: evaluation seed (`make_keys(seed)`'s evaluation key).
         eval_n: evaluation repeats; each draws new feedback and motor noise.
         grid_n: the hold positions are a grid_n × grid_n grid.
@@ -119,19 +120,20 @@ def frequency_response_table(
         raise ValueError(f"eval_n={eval_n!r}; expected an integer >= 1")
     if not noise_std > 0:
         raise ValueError(f"noise_std={noise_std!r}; expected > 0 (the noise is the input signal)")
-    if n_context(hps) and sisu is None:
+    model = as_model_spec(hps)
+    if model.n_context and sisu is None:
         raise ValueError("a part-2 model needs a `sisu` value, got None")
-    if not n_context(hps) and sisu is not None:
+    if not model.n_context and sisu is not None:
         raise ValueError(f"a part-1 model takes no context input, got sisu={sisu!r}; expected None")
-    env = make_environment(hps, feedback_noise_std=0.0, motor_noise_std=noise_std, n_steps=n_steps)
-    trials = steady_state_grid(int(grid_n), hps["plant"]["workspace"])
-    context = (jnp.full((trials.n, 1), sisu, jnp.float32) if n_context(hps)
+    env = model.environment.environment(feedback_noise_std=0.0, motor_noise_std=noise_std, n_steps=n_steps)
+    trials = steady_state_grid(int(grid_n), model.environment.workspace)
+    context = (jnp.full((trials.n, 1), sisu, jnp.float32) if model.n_context
                else jnp.zeros((trials.n, 0)))
-    dt = float(hps["plant"]["dt"])
+    dt = model.environment.dt
     _, _, key_eval = make_keys(seed)
     keys = jr.split(key_eval, eval_n)
     mean, var = _run(ensemble, env, trials, context, keys, float(noise_std), dt,
-                    hps["pert"]["type"])
+                    model.environment.field_type)
     mean, var = np.asarray(mean, np.float64), np.asarray(var, np.float64)
     # Equal trial counts per repeat: total variance = mean within-repeat + between-repeat variance.
     total_mean = mean.mean(axis=0)

@@ -1,0 +1,117 @@
+"""The evaluation spec: an explicit, validated object for one evaluation of one model.
+
+Built once from the resolved evaluation tree an analysis plans (`motorlab.config.Evaluation.hps`)
+and the model's resolved training tree; the tree stays what the evaluation's identity hashes.
+`motorlab.evaluate(model, spec)` runs it.
+"""
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..sim._fields import FIELD_TYPES
+from ..sim._specs import ModelSpec, SpecError, as_integer, section, as_model_spec, check_keys, read
+
+_KEYS = ("eval_n", "seed", "task", "pert", "sisu", "model")
+_TASK_KEYS = ("grid_n", "n_directions", "reach_length")
+_NOISE_KEYS = ("feedback_noise_std", "motor_noise_std")
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalSpec:
+    """One evaluation: a centre-out task variant × field amplitudes × context values.
+
+    Attributes:
+        model: the evaluated model's spec (environment and network).
+        grid_n, n_directions, reach_length: the task variant (SPEC §1.2): reaches from the
+            centres of a grid_n × grid_n grid in `n_directions` directions; length 0 holds still.
+        field_type: a name of `FIELD_TYPES`. amplitudes: field amplitudes evaluated (≥ 1).
+        sisu: context values held over a trial (part 2; required there), None in part 1.
+        feedback_noise_std, motor_noise_std: evaluation noise; None = the training value.
+        eval_n: evaluation repeats (independent noise samples; 1 is used without noise).
+        seed: evaluation seed (the eval key of `make_keys(seed)`).
+    """
+
+    model: ModelSpec
+    grid_n: int
+    n_directions: int
+    reach_length: float
+    field_type: str
+    amplitudes: tuple[float, ...]
+    sisu: tuple[float, ...] | None
+    feedback_noise_std: float | None
+    motor_noise_std: float | None
+    eval_n: int
+    seed: int
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        set_("amplitudes", tuple(float(a) for a in self.amplitudes))
+        if self.sisu is not None:
+            set_("sisu", tuple(float(s) for s in self.sisu))
+        FIELD_TYPES[self.field_type]  # an unknown name raises the registry's error
+        for name, ok, expected in (
+                ("grid_n", self.grid_n >= 1, "an integer >= 1"),
+                ("n_directions", self.n_directions >= 1, "an integer >= 1"),
+                ("reach_length", self.reach_length >= 0, "a number >= 0"),
+                ("amplitudes", len(self.amplitudes) >= 1, "at least one amplitude"),
+                ("eval_n", self.eval_n >= 1, "an integer >= 1"),
+                ("feedback_noise_std", self.feedback_noise_std is None or self.feedback_noise_std >= 0,
+                 "a number >= 0 or None"),
+                ("motor_noise_std", self.motor_noise_std is None or self.motor_noise_std >= 0,
+                 "a number >= 0 or None")):
+            if not ok:
+                raise SpecError(f"EvalSpec: {name} = {getattr(self, name)!r}; expected {expected}")
+        if self.model.n_context and not self.sisu:
+            raise SpecError(f"EvalSpec: a part-2 model needs evaluation `sisu` values, got {self.sisu!r}")
+        if not self.model.n_context and self.sisu is not None:
+            raise SpecError(f"EvalSpec: a part-1 model takes no context input, got sisu={list(self.sisu)!r}; "
+                            "expected None")
+
+    @classmethod
+    def from_hps(cls, eval_hps: Mapping[str, Any], model_hps: "Mapping[str, Any] | ModelSpec") -> "EvalSpec":
+        """Read a resolved evaluation tree: `eval_n`, `seed`, `task` {grid_n, n_directions,
+        reach_length}, `pert` {type, amp: list}, `sisu` (list; ignored for a part-1 model, whose
+        plan has none) and optional `model` {feedback_noise_std, motor_noise_std} (null: the
+        training value), for the model of `model_hps`."""
+        where = "EvalSpec"
+        model = as_model_spec(model_hps)
+        check_keys(eval_hps, _KEYS, "", where)
+        task, pert = section(eval_hps, "task", where), section(eval_hps, "pert", where)
+        check_keys(task, _TASK_KEYS, "task.", where)
+        check_keys(pert, ("type", "amp"), "pert.", where)
+        noise = eval_hps.get("model") or {}
+        check_keys(noise, _NOISE_KEYS, "model.", where)
+        seq = lambda v: tuple(float(x) for x in v)  # noqa: E731
+        sisu = eval_hps.get("sisu") if model.n_context else None
+        return cls(
+            model=model,
+            grid_n=read(task, "grid_n", as_integer, "task.", where, lambda v: v >= 1, "an integer >= 1"),
+            n_directions=read(task, "n_directions", as_integer, "task.", where, lambda v: v >= 1, "an integer >= 1"),
+            reach_length=read(task, "reach_length", float, "task.", where, lambda v: v >= 0, "a number >= 0"),
+            field_type=read(pert, "type", str, "pert.", where, lambda v: v in FIELD_TYPES,
+                            "one of " + ", ".join(FIELD_TYPES.names)),
+            amplitudes=read(pert, "amp", seq, "pert.", where, lambda v: len(v) >= 1, "a non-empty list of numbers"),
+            sisu=None if sisu is None else read(eval_hps, "sisu", seq, "", where, expected="a list of numbers"),
+            feedback_noise_std=_optional(noise, "feedback_noise_std", where),
+            motor_noise_std=_optional(noise, "motor_noise_std", where),
+            eval_n=read(eval_hps, "eval_n", as_integer, "", where, lambda v: v >= 1, "an integer >= 1"),
+            seed=read(eval_hps, "seed", as_integer, "", where, lambda v: v >= 0, "an integer >= 0"),
+        )
+
+    @classmethod
+    def steady_state(cls, model: ModelSpec, *, grid_n: int, sisu: Sequence[float] | None, eval_n: int,
+                     seed: int, amplitudes: Sequence[float] = (0.0,), feedback_noise_std: float | None = None,
+                     motor_noise_std: float | None = None) -> "EvalSpec":
+        """Holding still on the grid_n × grid_n grid (reach length 0, one direction) under the
+        model's own field type."""
+        return cls(model=model, grid_n=grid_n, n_directions=1, reach_length=0.0,
+                   field_type=model.environment.field_type, amplitudes=tuple(amplitudes),
+                   sisu=None if sisu is None else tuple(sisu), feedback_noise_std=feedback_noise_std,
+                   motor_noise_std=motor_noise_std, eval_n=eval_n, seed=seed)
+
+
+def _optional(node: Mapping[str, Any], key: str, where: str) -> float | None:
+    if node.get(key) is None:
+        return None
+    return read(node, key, float, "model.", where, lambda v: v >= 0, "a number >= 0 or null")
