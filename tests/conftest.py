@@ -3,8 +3,9 @@
 - Strict dtype promotion: mixing float32 with float64 (or ints with floats) implicitly raises.
 - Rank promotion raises: `x + y` with arrays of different ranks must be written with explicit
   broadcasting (`y[:, None]`, `jnp.broadcast_to`), so a shape bug cannot hide as a broadcast.
-- Runtime shape checking: pyproject's `--jaxtyping-packages=motorlab,beartype.beartype` makes
-  jaxtyping's import hook check every annotated motorlab function and Module with beartype.
+- Runtime shape checking: jaxtyping's import hook, installed here before anything imports
+  motorlab, checks every annotated motorlab function and Module with beartype
+  (tests/shape_checking.py says which beartype configuration).
   `@pytest.mark.no_shape_check(reason="...")` switches it off for one test, and needs a reason.
 """
 
@@ -17,6 +18,9 @@ import jax
 import jax.random as jr
 import jaxtyping
 import pytest
+
+# Before the first `import motorlab`: only modules imported after the hook is installed are checked.
+jaxtyping.install_import_hook("motorlab", "shape_checking.typechecker")
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")

@@ -10,7 +10,7 @@ import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 
-from ._types import Array, Float, Key, Scalar, State, Vec2
+from ._types import Array, Float, Key, State, Vec2
 
 FIELD_TYPES = ("curl", "constant")
 
@@ -26,7 +26,7 @@ class AbstractField(eqx.Module):
 class CurlField(AbstractField):
     """Velocity-dependent curl field f = a·(−v_y, v_x); positive a pushes counter-clockwise (left)."""
 
-    amplitude: Scalar
+    amplitude: Float[Array, "*trials"]  # a scalar per trial; batched fields carry a trial axis
 
     def __call__(self, state: State) -> Vec2:
         vx, vy = state[2], state[3]
@@ -36,7 +36,7 @@ class CurlField(AbstractField):
 class ConstantField(AbstractField):
     """State-independent force, constant within a trial."""
 
-    force: Vec2
+    force: Float[Array, "*trials 2"]
 
     def __call__(self, state: State) -> Vec2:
         return self.force

@@ -13,7 +13,7 @@ from ._channels import FeedbackChannel, MotorNoise
 from ._controllers import GRUController, network_input
 from ._fields import AbstractField
 from ._plant import AbstractPlant
-from ._types import Array, Float, Key, Vec2
+from ._types import Array, Float, Key, Keys, Vec2
 
 
 class Environment(eqx.Module):
@@ -39,9 +39,9 @@ class Interventions(eqx.Module):
             step (a disturbance: not recorded as the network's force).
     """
 
-    feedback: Float[Array, "k 4"] | None = None
-    hidden: Float[Array, "k h"] | None = None
-    force: Float[Array, "k 2"] | None = None
+    feedback: Float[Array, "*trials k 4"] | None = None
+    hidden: Float[Array, "*trials k h"] | None = None
+    force: Float[Array, "*trials k 2"] | None = None
 
 
 class Trajectory(eqx.Module):
@@ -51,10 +51,10 @@ class Trajectory(eqx.Module):
     after control step k with the force and hidden state that produced it.
     """
 
-    pos: Float[Array, "t 2"]
-    vel: Float[Array, "t 2"]
-    force: Float[Array, "t 2"]
-    hidden: Float[Array, "t h"] | None
+    pos: Float[Array, "*trials t 2"]
+    vel: Float[Array, "*trials t 2"]
+    force: Float[Array, "*trials t 2"]
+    hidden: Float[Array, "*trials t h"] | None
 
 
 def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec2,
@@ -106,7 +106,7 @@ def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec
 
 def simulate_trials(controller: GRUController, env: Environment, start: Float[Array, "n 2"],
                     goal: Float[Array, "n 2"], fields: AbstractField, context: Float[Array, "n c"],
-                    keys: Key, interventions: Interventions | None = None, *,
+                    keys: Keys, interventions: Interventions | None = None, *,
                     keep_hidden: bool = True) -> Trajectory:
     """`simulate` vmapped over trials: every argument except controller and env has a leading
     trial axis (interventions too, when given). Returns a Trajectory with leading axis n."""
