@@ -8,8 +8,8 @@ import pytest
 
 import motorlab.figures as mf
 from motorlab.analysis import compare_groups, compute_measures, readout_norms, tangling_table, weights_table
-from motorlab.figures._center_out import replicate_colors
-from motorlab.figures._style import group_colors
+from motorlab.figures import replicate_colors
+from motorlab.figures import group_colors
 from motorlab.sim import GRUController
 
 from synthetic_states import states_table
@@ -255,7 +255,7 @@ def test_builders_on_an_evaluated_untrained_ensemble():
     import jax
 
     from motorlab import evaluate, make_ensemble
-    from motorlab.config._load import train_defaults
+    from motorlab.config import train_defaults
 
     hps = train_defaults()
     hps["plant"]["n_steps"] = 8

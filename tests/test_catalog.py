@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from motorlab.store._catalog import (
+from motorlab.store import (
     CatalogError,
     check_sidecar,
     fold_sidecars,
@@ -21,9 +21,9 @@ from motorlab.store._catalog import (
     read_table,
     write_sidecar,
 )
-from motorlab.store._model_files import provenance
-from motorlab.store._clean import find_orphans, remove_orphans
-from motorlab.store._find import export_figures, find_models, load_model, query
+from motorlab.store import provenance
+from motorlab.store import find_orphans, remove_orphans
+from motorlab.store import export_figures, find_models, load_model, query
 from motorlab.config import load_study
 
 STUDY = {
@@ -233,7 +233,7 @@ def test_parallel_jobs_writing_sidecars_lose_no_record(tmp_path):
     # A fork server imports motorlab once and forks the 8 jobs from it (each spawned job would
     # import JAX again); forking the test process itself is unsafe once JAX has started threads.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["motorlab.store._catalog"])
+    ctx.set_forkserver_preload(["motorlab.store"])
     with ctx.Pool(n_jobs) as pool:
         writes = pool.starmap_async(write_sidecar, tasks, chunksize=per_job)
         folder = ctx.Process(target=_fold_many, args=(results, 20))

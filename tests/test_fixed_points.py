@@ -11,8 +11,15 @@ import pytest
 
 from gru_examples import (C_FOLD, H, P_FOLD, block_cell, block_fixed_points, fold_cell,
                           random_cell, scalar_roots)
-from motorlab.analysis.fixed_points._find import (DIVERGED, FIXED_POINT, SLOW_POINT, UNCONVERGED,
-                                    default_tolerances, find_fixed_points, make_starts)
+from motorlab.analysis.fixed_points import (
+    DIVERGED,
+    FIXED_POINT,
+    SLOW_POINT,
+    UNCONVERGED,
+    default_tolerances,
+    find_fixed_points,
+    make_starts,
+)
 
 
 @pytest.fixture(params=["float32", "float64"])
@@ -197,7 +204,7 @@ def test_tolerances_follow_precision():
 
 
 def test_solver_compiles_once_per_shape(monkeypatch, getkey):
-    import motorlab.analysis.fixed_points._solve as fp_solve
+    import motorlab.analysis.fixed_points._solve as fp_solve  # monkeypatch target, where _solve is looked up
 
     traces = []
     original = fp_solve._solve

@@ -11,9 +11,14 @@ import pytest
 
 from gru_examples import (C_FOLD, H, block_cell, block_fixed_points, fold_cell, random_cell,
                           scalar_roots)
-from motorlab.analysis.fixed_points._find import find_fixed_points
-from motorlab.analysis.fixed_points._linearise import (input_jacobian, linearise, mode_trace_det, q_hessian,
-                                    state_jacobian)
+from motorlab.analysis.fixed_points import find_fixed_points
+from motorlab.analysis.fixed_points import (
+    input_jacobian,
+    linearise,
+    mode_trace_det,
+    q_hessian,
+    state_jacobian,
+)
 
 
 @pytest.fixture(params=["float32", "float64"])

@@ -9,8 +9,8 @@ import plotly.graph_objects as go
 import pytest
 
 from motorlab import make_ensemble, save_model_file
-from motorlab.config._load import train_defaults
-from motorlab.stages._pipeline import fixed_points
+from motorlab.config import train_defaults
+from motorlab.stages import fixed_points
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def _tagged(t, std):
 
 
 def test_fixed_point_figure_set_names_and_kinds(tables):
-    from motorlab.figures._fixed_points import fixed_point_figure_set
+    from motorlab.figures import fixed_point_figure_set
 
     _, t, _ = tables
     two = [_tagged(t, 0.0), _tagged(t, 1.5)]  # a group of two models differing in pert.std
@@ -167,7 +167,7 @@ def test_fixed_point_figure_set_names_and_kinds(tables):
 
 
 def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
-    from motorlab.stages._pipeline import fixed_point_figures
+    from motorlab.stages import fixed_point_figures
 
     _, t, _ = tables
     paths = {}

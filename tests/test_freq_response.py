@@ -8,7 +8,7 @@ import pytest
 
 from motorlab import make_ensemble
 from motorlab.analysis.freq_response import frequency_response, frequency_response_table
-from motorlab.config._load import train_defaults
+from motorlab.config import train_defaults
 from motorlab.figures import bode_figure_set, pool_replicates
 from motorlab.sim import make_keys
 

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from motorlab.analysis._align import AlignedTrials, aligned_trials
-from motorlab.analysis._measures import (
+from motorlab.analysis import AlignedTrials, aligned_trials
+from motorlab.analysis import (
     MEASURES,
     Measure,
     compute_measures,
@@ -241,7 +241,7 @@ def test_output_correlation_broadcasts_per_replicate_readouts():
 
 def test_measures_stage_merges_the_stored_output_correlation(reach, tmp_path):
     from motorlab import stages
-    from motorlab.store._tables import read_table, write_table
+    from motorlab.store import read_table, write_table
 
     df, _ = reach
     two = pd.concat([df, df.assign(condition=np.int32(1), direction=np.int16(1))], ignore_index=True)
@@ -307,7 +307,7 @@ def backward_start_states(offsets):
 
 
 def test_initial_force_direction_near_pi_and_its_unwrapping():
-    from motorlab.analysis._measures import circular_mean, unwrap_angles, wrap_angle
+    from motorlab.analysis import circular_mean, unwrap_angles, wrap_angle
 
     offsets = np.array([-0.1, -0.05, 0.05, 0.1])
     aligned, _ = aligned_trials(backward_start_states(offsets))

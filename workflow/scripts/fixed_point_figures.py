@@ -1,4 +1,4 @@
-"""Snakemake job: the fixed-point figures of one figure group (see motorlab.stages._pipeline)."""
+"""Snakemake job: the fixed-point figures of one figure group (see motorlab.stages.fixed_point_figures)."""
 from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)

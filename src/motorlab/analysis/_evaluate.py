@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..sim._controllers import GRUController
 from ..sim._fields import FIELD_TYPES, evaluation_fields
-from ._measures import output_correlation
+from ._output_correlation import output_correlation
 from ..sim._rollout import simulate_trials
 from ..sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
 from ..sim._tasks import Trials, centre_out

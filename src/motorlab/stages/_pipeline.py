@@ -82,7 +82,7 @@ def measures(states_path, *, measures_path, names: Sequence[str] | None = None) 
     Arguments:
         states_path: the evaluation's states table.
         measures_path: the Measures table written.
-        names: the measures wanted: names of `motorlab.analysis._measures.MEASURES`, and
+        names: the measures wanted: names of `motorlab.analysis.MEASURES`, and
             "output_correlation" for the per-trial output correlation that the evaluation stored
             in the states table (computed from hidden states that are never written, so it is
             merged here, not recomputed); None for all of them (output correlation when the
@@ -90,7 +90,7 @@ def measures(states_path, *, measures_path, names: Sequence[str] | None = None) 
     """
     import pandas as pd
 
-    from ..analysis._measures import compute_measures
+    from ..analysis import compute_measures
 
     states = read_table(states_path)
     corr = states.pop("output_correlation") if "output_correlation" in states.columns else None

@@ -28,7 +28,7 @@ from ...sim._rollout import simulate_trials
 from ...sim._setup import Hps, make_environment, make_keys, map_replicates, n_context
 from ...sim._tasks import steady_state_grid
 from .._evaluate import Conditions, Evaluated, make_conditions
-from .._measures import output_correlation
+from .._output_correlation import output_correlation
 
 DEFAULT_GRID_N: Final = 5
 DEFAULT_EVAL_N: Final = 5

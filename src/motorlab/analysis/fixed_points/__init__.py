@@ -23,7 +23,11 @@ from ._linearise import (
     continuous_logabsdet as continuous_logabsdet,
 )
 from ._solve import (
+    DIVERGED as DIVERGED,
+    FIXED_POINT as FIXED_POINT,
+    SLOW_POINT as SLOW_POINT,
     STATUS_NAMES as STATUS_NAMES,
+    UNCONVERGED as UNCONVERGED,
     Tolerances as Tolerances,
     default_tolerances as default_tolerances,
     solve_starts as solve_starts,
@@ -41,5 +45,6 @@ from ._tables import (
     pca_columns as pca_columns,
     reach_fixed_points as reach_fixed_points,
     readout_directions as readout_directions,
+    replicates as replicates,
     steady_state_fixed_points as steady_state_fixed_points,
 )
