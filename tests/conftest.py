@@ -14,6 +14,7 @@ import os
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
+import equinox as eqx
 import jax
 import jax.random as jr
 import jaxtyping
@@ -51,22 +52,19 @@ def _shape_checking(request):
 
 
 @pytest.fixture
-def count_traces():
-    """Wrap a function so that each trace of it is counted: `f, n = count_traces(fn)`.
+def trace_counter(monkeypatch):
+    """Count the traces of a function that a jitted region calls: `n = trace_counter(module, "name")`.
 
-    `n()` returns how many times JAX (or Python) has entered `fn`'s body so far. Under `jax.jit`
-    the body runs only while tracing, so two calls with equal shapes and dtypes must leave `n()`
-    at 1. (The train-step tests use `eqx.debug.assert_max_traces` on the loss, and the result's
-    own `n_traces`, for the same check.)
+    Replaces `module.name` (where the jitted code looks it up) by
+    `eqx.debug.assert_max_traces(..., max_traces)`, as the train-step test wraps its loss: a body
+    under `jit` runs only while tracing, so a second trace raises, and `n()` says how many there
+    were. JAX's compilation caches are cleared first, so the first call must trace.
     """
+    jax.clear_caches()
 
-    def wrap(fn):
-        calls = [0]
-
-        def counted(*args, **kwargs):
-            calls[0] += 1
-            return fn(*args, **kwargs)
-
-        return counted, lambda: calls[0]
+    def wrap(module, name: str, max_traces: int = 1):
+        counted = eqx.debug.assert_max_traces(getattr(module, name), max_traces=max_traces)
+        monkeypatch.setattr(module, name, counted)
+        return lambda: eqx.debug.get_num_traces(counted)
 
     return wrap

@@ -8,7 +8,9 @@ figures re-express a group's angles within π of its circular mean.
 from __future__ import annotations
 
 import numpy as np
-from jaxtyping import Float
+from collections.abc import Sequence
+
+from jaxtyping import ArrayLike, Float
 
 
 def direction_at_max(x: Float[np.ndarray, "trial time 2"]) -> Float[np.ndarray, " trial"]:
@@ -22,7 +24,7 @@ def direction_at_max(x: Float[np.ndarray, "trial time 2"]) -> Float[np.ndarray, 
     return np.where(np.max(norm, axis=1) > 0, angle, np.nan)
 
 
-def wrap_angle(angle: Float[np.ndarray, " *n"]) -> Float[np.ndarray, " *n"]:
+def wrap_angle(angle: Float[ArrayLike, " *n"] | Sequence[float]) -> Float[np.ndarray, " *n"]:
     """Angles (rad) brought into (−π, π]."""
     wrapped = np.mod(np.asarray(angle, dtype=np.float64) + np.pi, 2 * np.pi) - np.pi
     return np.where(wrapped <= -np.pi, wrapped + 2 * np.pi, wrapped)
@@ -39,7 +41,7 @@ def circular_mean(angle: Float[np.ndarray, " n"]) -> float:
     return float(wrap_angle(np.arctan2(s, c)))
 
 
-def unwrap_angles(angle: Float[np.ndarray, " *n"], around: float) -> Float[np.ndarray, " *n"]:
+def unwrap_angles(angle: Float[ArrayLike, " *n"] | Sequence[float], around: float) -> Float[np.ndarray, " *n"]:
     """The same directions as `angle`, each expressed within π of `around`: values in
     (around − π, around + π]. With `around` = the group's circular mean, a distribution that
     straddles ±π stays in one piece (e.g. π − 0.1 and −π + 0.1 become π − 0.1 and π + 0.1).

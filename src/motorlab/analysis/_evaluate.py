@@ -87,6 +87,28 @@ class Evaluated:
         })
 
 
+@eqx.filter_jit
+def _run(ensemble, env, trials: Trials, fields, context, keys, keep_hidden: bool):
+    """The compiled evaluation: every repeat (`keys`) × replicate × condition.
+
+    Module-level, so that calls with equal shapes, dtypes and static settings reuse one compiled
+    program (tests/test_compiles_once.py); `keep_hidden` is static.
+    """
+
+    def one_eval(k):
+        noise_keys = jr.split(k, context.shape[0])
+
+        def one_rep(model):
+            traj = simulate_trials(model, env, trials.start, trials.goal, fields, context,
+                                   noise_keys, keep_hidden=True)
+            corr = output_correlation(traj.hidden, model.readout.weight)  # (condition,)
+            return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
+
+        return map_replicates(one_rep, ensemble)
+
+    return jax.lax.map(one_eval, keys)
+
+
 def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
              included: Sequence[bool] | None = None, keep_hidden: bool = False) -> Evaluated:
     """Run every condition of `eval_hps` for every replicate and evaluation repeat.
@@ -120,19 +142,7 @@ def evaluate(ensemble: GRUController, hps: Hps, eval_hps: Mapping, *,
     _, _, key_eval = make_keys(eval_hps["seed"])
     eval_keys = jr.split(key_eval, eval_n)
 
-    @eqx.filter_jit
-    def run(ens, keys):
-        def one_eval(k):
-            noise_keys = jr.split(k, cond.n)
-            def one_rep(model):
-                traj = simulate_trials(model, env, cond.trials.start, cond.trials.goal, fields, context,
-                                       noise_keys, keep_hidden=True)
-                corr = output_correlation(traj.hidden, model.readout.weight)  # (condition,)
-                return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
-            return map_replicates(one_rep, ens)
-        return jax.lax.map(one_eval, keys)
-
-    traj, corr = run(ensemble, eval_keys)
+    traj, corr = _run(ensemble, env, cond.trials, fields, context, eval_keys, keep_hidden)
     n_rep = traj.pos.shape[1]
     inc = np.ones(n_rep, bool) if included is None else np.asarray(included, bool)
     if inc.shape != (n_rep,):

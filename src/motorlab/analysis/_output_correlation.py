@@ -14,7 +14,7 @@ from jaxtyping import Float
 
 def output_correlation(
     hidden: Float[np.ndarray, "*trial time hidden"] | Float[jax.Array, "*trial time hidden"],
-    readout_weight: Float[np.ndarray, "*trial 2 hidden"] | Float[jax.Array, "*trial 2 hidden"],
+    readout_weight: Float[np.ndarray, "*wtrial 2 hidden"] | Float[jax.Array, "*wtrial 2 hidden"],
 ) -> Float[np.ndarray, " *trial"] | Float[jax.Array, " *trial"]:
     """How much of the network's activity variation the readout turns into output (SPEC §2.1).
 

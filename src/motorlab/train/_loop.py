@@ -122,8 +122,6 @@ def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainS
     """
     loss = make_replicate_loss(hps)
     grad_fn = eqx.filter_value_and_grad(loss, has_aux=True)
-    holder = TrainStep(fn=None)
-
     @eqx.filter_jit
     def step(ensemble, opt_state, alive, key, iteration):
         holder.n_traces += 1  # Python side effect: runs only while tracing
@@ -140,7 +138,7 @@ def make_train_step(hps: Hps, optimizer: optax.GradientTransformation) -> TrainS
         new_opt_state = _where_alive(alive, new_opt_state, opt_state)
         return new_ensemble, new_opt_state, alive, total, terms
 
-    holder.fn = step
+    holder = TrainStep(fn=step)  # `step` reads it only while tracing, after this line
     return holder
 
 

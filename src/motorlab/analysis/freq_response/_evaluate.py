@@ -65,7 +65,7 @@ def _summary(ensemble, env, trials, context, keys, noise_std: float, dt: float, 
                                    motor_keys, Interventions(feedback=noise), keep_hidden=True)
             w, b = model.readout.weight, model.readout.bias
             out = jnp.einsum("nth,oh->nto", traj.hidden[:, 1:], w,
-                             precision=jax.lax.Precision.HIGHEST) + b
+                             precision=jax.lax.Precision.HIGHEST) + b[None, None, :]
             stats = []
             for c in range(len(CHANNELS)):
                 _, gain, phase = frequency_response(noise[..., 2 * c:2 * c + 2], out, dt)
