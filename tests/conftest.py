@@ -6,7 +6,8 @@
 - Runtime shape checking: jaxtyping's import hook, installed here before anything imports
   motorlab, checks every annotated motorlab function and Module with beartype
   (tests/shape_checking.py says which beartype configuration).
-  `@pytest.mark.no_shape_check(reason="...")` switches it off for one test, and needs a reason.
+  `@pytest.mark.no_shape_check(reason="...")` switches it off for one test, and
+  `with shape_checking.unchecked(reason): ...` for one call; both need a reason.
 """
 
 import itertools
@@ -19,6 +20,7 @@ import jax
 import jax.random as jr
 import jaxtyping
 import pytest
+from shape_checking import unchecked
 
 # Before the first `import motorlab`: only modules imported after the hook is installed are checked.
 jaxtyping.install_import_hook("motorlab", "shape_checking.typechecker")
@@ -44,11 +46,8 @@ def _shape_checking(request):
     reason = marker.kwargs.get("reason") or (marker.args[0] if marker.args else "")
     if not reason:
         raise pytest.UsageError(f"{request.node.nodeid}: no_shape_check needs a reason")
-    jaxtyping.config.update("jaxtyping_disable", True)
-    try:
+    with unchecked(reason):
         yield
-    finally:
-        jaxtyping.config.update("jaxtyping_disable", False)
 
 
 @pytest.fixture

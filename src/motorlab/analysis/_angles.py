@@ -30,7 +30,7 @@ def wrap_angle(angle: Float[ArrayLike, " *n"] | Sequence[float]) -> Float[np.nda
     return np.where(wrapped <= -np.pi, wrapped + 2 * np.pi, wrapped)
 
 
-def circular_mean(angle: Float[np.ndarray, " n"]) -> float:
+def circular_mean(angle: Float[ArrayLike, " n"] | Sequence[float]) -> float:
     """Circular mean (rad, in (−π, π]) of the finite angles, atan2(mean sin, mean cos); NaN when
     there are none or they cancel out (zero resultant)."""
     a = np.asarray(angle, dtype=np.float64)

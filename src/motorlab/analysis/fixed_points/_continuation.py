@@ -14,6 +14,7 @@ unstable eigenvalues (|λ| > 1) between consecutive samples of a branch is repor
 stability change.
 """
 
+from collections.abc import Sequence
 from typing import NamedTuple, final
 
 import equinox as eqx
@@ -92,7 +93,7 @@ def _new_points(found, err_found, known, err_known, tol):
 
 
 def continue_fixed_points(cell: Cell, inputs: Float[ArrayLike, "p i"], params: Float[ArrayLike, " p"]
-                          | None = None, starts: Float[ArrayLike, "s h"] | None = None, *,
+                          | Sequence[float] | None = None, starts: Float[ArrayLike, "s h"] | None = None, *,
                           key: PRNGKeyArray, states: Float[ArrayLike, "... h"] | None = None,
                           discover: bool = True, max_correction: float = 0.05,
                           fold_margin: float = 0.5, max_steps: int = 50,
