@@ -41,7 +41,8 @@ def circular_mean(angle: Float[ArrayLike, " n"] | Sequence[float]) -> float:
     return float(wrap_angle(np.arctan2(s, c)))
 
 
-def unwrap_angles(angle: Float[ArrayLike, " *n"] | Sequence[float], around: float) -> Float[np.ndarray, " *n"]:
+def unwrap_angles(angle: Float[ArrayLike, " *n"] | Sequence[float], around: float
+                  ) -> Float[np.ndarray, " *n"] | float:
     """The same directions as `angle`, each expressed within π of `around`: values in
     (around − π, around + π]. With `around` = the group's circular mean, a distribution that
     straddles ±π stays in one piece (e.g. π − 0.1 and −π + 0.1 become π − 0.1 and π + 0.1).
