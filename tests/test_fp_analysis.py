@@ -18,6 +18,7 @@ from motorlab.analysis.fixed_points import (
     fixed_point_trajectories,
     grid_shift_summary,
     linearisation_columns,
+    linearise,
     parquet_ready,
     pca_columns,
     reach_fixed_points,
@@ -25,7 +26,6 @@ from motorlab.analysis.fixed_points import (
     replicates,
     steady_state_fixed_points,
 )
-from motorlab.analysis.fixed_points import linearise
 from motorlab.analysis import fit_pca
 from motorlab.figures import (
     eigenvalue_histograms,
