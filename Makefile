@@ -1,6 +1,6 @@
 # motorlab: two commands on a fresh machine.
 #   make demo   set everything up, then run the whole study on the tiny demo config (minutes on 2 cores)
-#   make test   set everything up, then run the test suite
+#   make test   set everything up, check the layering (lint-imports), then run the test suite
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -37,6 +37,7 @@ demo: setup
 	$(VENV)/bin/snakemake --cores $(CORES) results/part1/all results/part2/all --configfile config/demo.yaml
 
 test: setup
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -q
 
 bench: setup

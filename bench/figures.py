@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from motorlab.analysis._measures import compute_measures
+from motorlab.analysis import compute_measures
 from motorlab.figures import (
     aligned_trajectories,
     find_browser,
@@ -32,7 +32,7 @@ from motorlab.figures import (
     velocity_profiles,
     write_figures,
 )
-from motorlab.figures._export import default_parallel
+from motorlab.figures import default_parallel
 
 
 TRAIN_STDS, AMPS = (0.0, 1.5), (0.0, 2.0)

@@ -20,7 +20,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from motorlab.analysis.fixed_points._find import STATUS_NAMES, find_fixed_points
+from motorlab.analysis.fixed_points import STATUS_NAMES, find_fixed_points
 from motorlab.sim import CONTROLLERS
 
 

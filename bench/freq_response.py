@@ -16,7 +16,7 @@ import jax
 
 from motorlab import make_ensemble
 from motorlab.analysis.freq_response import frequency_response_table
-from motorlab.config._load import train_defaults
+from motorlab.config import train_defaults
 from motorlab.sim import make_keys
 
 

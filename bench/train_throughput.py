@@ -18,8 +18,8 @@ import numpy as np
 import optax
 import yaml
 
-from motorlab.sim._setup import make_ensemble, make_keys
-from motorlab.train._loop import make_schedule, make_train_step
+from motorlab.sim import make_ensemble, make_keys
+from motorlab.train import make_schedule, make_train_step
 
 
 def main() -> None:

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from motorlab.analysis._align import align, aligned_trials, project, reach_direction, trial_arrays
+from motorlab.analysis import align, aligned_trials, project, reach_direction, trial_arrays
 
 from synthetic_states import states_table
 

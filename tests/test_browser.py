@@ -17,7 +17,7 @@ import plotly.graph_objects as go
 import pytest
 
 from motorlab.figures import find_browser, write_figures
-from motorlab.figures._sets import figure_params
+from motorlab.figures import figure_params
 from motorlab.store import browser_index, fold_sidecars, provenance, write_browser, write_sidecar
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

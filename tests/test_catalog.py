@@ -12,19 +12,19 @@ from pathlib import Path
 
 import pytest
 
-from motorlab.store._catalog import (
+from motorlab.store import (
     CatalogError,
     check_sidecar,
     fold_sidecars,
     open_catalog,
+    read_catalog_table,
     read_sidecars,
-    read_table,
     write_sidecar,
 )
 from motorlab.store import paths as product_paths
-from motorlab.store._model_files import provenance
-from motorlab.store._clean import find_orphans, remove_orphans
-from motorlab.store._find import export_figures, find_models, load_model, query
+from motorlab.store import provenance
+from motorlab.store import find_orphans, remove_orphans
+from motorlab.store import export_figures, find_models, load_model, query
 from motorlab.config import load_study
 
 STUDY = {
@@ -167,13 +167,13 @@ def test_fold_builds_tables_with_flattened_hyperparameters(products):
 def test_models_table_keeps_the_history_path(products, tmp_path):
     study, results = products
     fold_sidecars(results)
-    rows = read_table(open_catalog(results), "models")
+    rows = read_catalog_table(open_catalog(results), "models")
     assert {r["id"]: r["history_path"] for r in rows} == {
         mid: f"results/part1/models/{mid}_history.npz" for mid in study.models("part1")}
     # a sidecar without one (older models) folds to a null
     write_sidecar(tmp_path / "other" / "m1.json", model_record("m1", {"pert": {"std": 1.0}}, "m1.eqx"))
     fold_sidecars(tmp_path / "other")
-    (row,) = read_table(open_catalog(tmp_path / "other"), "models")
+    (row,) = read_catalog_table(open_catalog(tmp_path / "other"), "models")
     assert "history_path" in row and row["history_path"] is None
 
 
@@ -193,10 +193,10 @@ def test_every_workflow_rule_declares_its_threads():
 def test_fold_is_a_pure_function_of_the_sidecars(products):
     _, results = products
     fold_sidecars(results)
-    first = {t: sorted(r["id"] for r in read_table(open_catalog(results), t)) for t in ("models", "figures")}
+    first = {t: sorted(r["id"] for r in read_catalog_table(open_catalog(results), t)) for t in ("models", "figures")}
     (results / "catalog.sqlite").unlink()
     fold_sidecars(results, results / "catalog.sqlite")
-    again = {t: sorted(r["id"] for r in read_table(open_catalog(results), t)) for t in ("models", "figures")}
+    again = {t: sorted(r["id"] for r in read_catalog_table(open_catalog(results), t)) for t in ("models", "figures")}
     assert again == first
     leftovers = [p.name for p in results.iterdir() if p.name.startswith(".")]
     assert leftovers == []
@@ -206,17 +206,17 @@ def test_open_catalog_reads_sidecars_when_the_file_is_stale(products):
     study, results = products
     fold_sidecars(results)
     conn = open_catalog(results)
-    assert len(read_table(conn, "models")) == 8
+    assert len(read_catalog_table(conn, "models")) == 8
     conn.close()
     time.sleep(0.01)
     write_sidecar(results / "part1" / "models" / "extra.json", model_record("extra", {"x": 1}, "extra.eqx"))
     conn = open_catalog(results)
-    assert len(read_table(conn, "models")) == 9
+    assert len(read_catalog_table(conn, "models")) == 9
     conn.close()
     (results / "part1" / "models" / "extra.json").unlink()  # a deletion is a change too
     os.utime(results / "catalog.sqlite", (time.time() - 60, time.time() - 60))
     conn = open_catalog(results)
-    assert len(read_table(conn, "models")) == 8
+    assert len(read_catalog_table(conn, "models")) == 8
     conn.close()
 
 
@@ -235,7 +235,7 @@ def test_parallel_jobs_writing_sidecars_lose_no_record(tmp_path):
     # A fork server imports motorlab once and forks the 8 jobs from it (each spawned job would
     # import JAX again); forking the test process itself is unsafe once JAX has started threads.
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["motorlab.store._catalog"])
+    ctx.set_forkserver_preload(["motorlab.store"])
     with ctx.Pool(n_jobs) as pool:
         writes = pool.starmap_async(write_sidecar, tasks, chunksize=per_job)
         folder = ctx.Process(target=_fold_many, args=(results, 20))
@@ -247,7 +247,7 @@ def test_parallel_jobs_writing_sidecars_lose_no_record(tmp_path):
     assert folder.exitcode == 0
     summary = fold_sidecars(results)
     assert summary["models"] == n_jobs * per_job
-    ids = {r["id"] for r in read_table(open_catalog(results), "models")}
+    ids = {r["id"] for r in read_catalog_table(open_catalog(results), "models")}
     assert ids == {f"m{j}_{i}" for j in range(n_jobs) for i in range(per_job)}
 
 
@@ -335,7 +335,7 @@ def test_clean_finds_products_the_config_no_longer_makes(products):
     eval_dirs = {p.name for p in (results / "part1" / "plant_perts").iterdir()}
     assert eval_dirs == {e.eval_id for e in smaller.evaluations("part1", "plant_perts")}  # no empty folders
     assert find_orphans([smaller], results) == ([], [])
-    assert {r["id"] for r in read_table(open_catalog(results), "models")} == kept
+    assert {r["id"] for r in read_catalog_table(open_catalog(results), "models")} == kept
 
 
 def test_clean_finds_figures_of_deleted_models_and_stale_records(products):

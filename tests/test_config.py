@@ -18,7 +18,7 @@ from motorlab.config import (
     parse_yaml,
     train_defaults,
 )
-from motorlab.config._load import flatten, preset_names, train_preset
+from motorlab.config import flatten, preset_names, train_preset
 
 ROOT = Path(__file__).resolve().parents[1]
 

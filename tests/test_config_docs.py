@@ -4,8 +4,8 @@ from pathlib import Path
 
 from motorlab.cli import main
 from motorlab.config import config_docs, train_defaults
-from motorlab.config._docs import yaml_comments
-from motorlab.config._load import flatten
+from motorlab.config import yaml_comments
+from motorlab.config import flatten
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "workflow" / "schemas" / "config.schema.yaml"

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from gru_examples import C_FOLD, H, P_FOLD, fold_cell, scalar_roots
-from motorlab.analysis.fixed_points._continuation import continue_fixed_points
-from motorlab.analysis.fixed_points._solve import default_tolerances
+from motorlab.analysis.fixed_points import continue_fixed_points
+from motorlab.analysis.fixed_points import default_tolerances
 
 
 def _sweep_inputs(u0=None, u1=None):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from motorlab import EvalSpec, evaluate, make_ensemble, read_table, write_table
-from motorlab.config._load import train_defaults
+from motorlab.config import train_defaults
 
 N_REP, N_STEPS, N_DIR = 2, 10, 3
 

@@ -20,9 +20,9 @@ from motorlab.analysis.feedback_perts import (
     impulse_frame,
     impulse_states,
 )
-from motorlab.config._load import train_defaults
+from motorlab.config import train_defaults
 from motorlab.figures import feedback_figure_set
-from motorlab.figures._feedback import PLOT_IDS, plot_id
+from motorlab.figures import PLOT_IDS, plot_id
 from motorlab.sim import (
     Environment,
     FeedbackChannel,
@@ -35,7 +35,7 @@ from motorlab.sim import (
     make_keys,
     simulate,
 )
-from motorlab.sim._fields import CurlField
+from motorlab.sim import CurlField
 
 
 # --- the spec, the amplitude grid and the builder -------------------------------------------

@@ -11,16 +11,30 @@ import pytest
 
 from gru_examples import block_cell, block_fixed_points, random_cell
 from motorlab.sim import GRUController, LeakyRNNController
-from motorlab.analysis.fixed_points._tables import (LINEARISATION_COLUMNS, default_make_input, eigenvalue_table,
-                                   eigenvalue_variation, fixed_point_trajectories,
-                                   grid_shift_summary, linearisation_columns, parquet_ready,
-                                   pca_columns, reach_fixed_points, readout_directions,
-                                   replicates, steady_state_fixed_points)
-from motorlab.analysis.fixed_points._linearise import linearise
-from motorlab.analysis._pca import fit_pca
-from motorlab.figures._fixed_points import (eigenvalue_histograms, eigenvalue_scatter,
-                                            fixed_points_3d, trace_determinant,
-                                            trajectories_3d)
+from motorlab.analysis.fixed_points import (
+    LINEARISATION_COLUMNS,
+    default_make_input,
+    eigenvalue_table,
+    eigenvalue_variation,
+    fixed_point_trajectories,
+    grid_shift_summary,
+    linearisation_columns,
+    linearise,
+    parquet_ready,
+    pca_columns,
+    reach_fixed_points,
+    readout_directions,
+    replicates,
+    steady_state_fixed_points,
+)
+from motorlab.analysis import fit_pca
+from motorlab.figures import (
+    eigenvalue_histograms,
+    eigenvalue_scatter,
+    fixed_points_3d,
+    trace_determinant,
+    trajectories_3d,
+)
 
 HID = 6
 

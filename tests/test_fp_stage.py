@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import pytest
 
 from motorlab import make_ensemble, save_model_file
-from motorlab.config._load import train_defaults
+from motorlab.config import train_defaults
 from motorlab import stages
 from motorlab.analysis import get_analysis
 
@@ -127,7 +127,7 @@ def _tagged(t, std):
 
 
 def test_fixed_point_figure_set_names_and_kinds(tables):
-    from motorlab.figures._fixed_points import fixed_point_figure_set
+    from motorlab.figures import fixed_point_figure_set
 
     _, t, _ = tables
     two = [_tagged(t, 0.0), _tagged(t, 1.5)]  # a group of two models differing in pert.std

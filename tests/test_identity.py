@@ -6,9 +6,9 @@ import re
 import numpy as np
 import pytest
 
-import motorlab.config._load as load_module
+import motorlab.config._load as load_module  # monkeypatch target, where _packaged is looked up
 from motorlab.config import STAGE_VERSIONS, canonical_json, identity, load_study, model_id
-from motorlab.config._load import parse_yaml
+from motorlab.config import parse_yaml
 
 STUDY = {
     "part1": {

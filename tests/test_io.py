@@ -8,9 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-import motorlab.store._model_files as mio
 from motorlab import load_model_file, make_ensemble, read_header, save_model_file
-from motorlab.config._load import train_defaults
+from motorlab.config import train_defaults
+from motorlab.store import write_json
 
 REPLICATES = {"best_iteration": [3, 7], "included": [True, False],
               "excluded_reason": [None, "diverged: non-finite loss or gradient at iteration 5"]}
@@ -118,7 +118,7 @@ def test_failure_while_writing_the_weights_keeps_the_old_file(tmp_path, getkey, 
         f.write(b"\x00" * 64)
         raise OSError("disk full")
 
-    monkeypatch.setattr(mio.eqx, "tree_serialise_leaves", half_written)
+    monkeypatch.setattr(eqx, "tree_serialise_leaves", half_written)
     with pytest.raises(OSError, match="disk full"):
         save_model_file(path, make_ensemble(tiny_hps(), getkey()), tiny_hps(), REPLICATES)
     assert path.read_bytes() == before
@@ -130,7 +130,7 @@ def test_interrupt_while_writing_leaves_nothing(tmp_path, getkey, monkeypatch):
         f.write(b"\x00" * 64)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(mio.eqx, "tree_serialise_leaves", interrupted)
+    monkeypatch.setattr(eqx, "tree_serialise_leaves", interrupted)
     with pytest.raises(KeyboardInterrupt):
         save_model_file(tmp_path / "sub" / "m.eqx", make_ensemble(tiny_hps(), getkey()), tiny_hps(), REPLICATES)
     assert list((tmp_path / "sub").iterdir()) == []
@@ -138,9 +138,9 @@ def test_interrupt_while_writing_leaves_nothing(tmp_path, getkey, monkeypatch):
 
 def test_write_json_is_atomic_and_handles_numpy(tmp_path):
     path = tmp_path / "side.json"
-    mio.write_json(path, {"b": np.float32(0.5), "a": np.arange(3), "c": np.int16(2)})
+    write_json(path, {"b": np.float32(0.5), "a": np.arange(3), "c": np.int16(2)})
     assert json.loads(path.read_text()) == {"a": [0, 1, 2], "b": 0.5, "c": 2}
     with pytest.raises(TypeError, match="object"):
-        mio.write_json(path, {"x": object()})
+        write_json(path, {"x": object()})
     assert json.loads(path.read_text())["b"] == 0.5
     assert [p.name for p in tmp_path.iterdir()] == ["side.json"]

@@ -217,7 +217,7 @@ def test_context_is_the_last_input():
 
 def with_input_columns(controller, keep):
     """Zero every GRU input weight column except `keep` (a boolean mask over inputs)."""
-    w = controller.cell.weight_ih * jnp.asarray(keep, jnp.float32)
+    w = controller.cell.weight_ih * jnp.asarray(keep, jnp.float32)[None, :]
     return eqx.tree_at(lambda c: c.cell.weight_ih, controller, w)
 
 

@@ -5,7 +5,7 @@ import itertools
 import pytest
 
 from motorlab.config import ConfigError, expand_spread, load_study, train_defaults
-from motorlab.config._schema import list_depths
+from motorlab.config import list_depths
 
 DEPTHS = list_depths(train_defaults())
 

@@ -7,11 +7,11 @@ import textwrap
 
 import pytest
 
-from motorlab.stages._threads import limit_cpu_threads
+from motorlab.stages import limit_cpu_threads
 
 SCRIPT = textwrap.dedent("""
     import json, sys, time
-    from motorlab.stages._threads import limit_cpu_threads
+    from motorlab.stages import limit_cpu_threads
     cores = limit_cpu_threads(1, lock_dir=sys.argv[1])
     print(json.dumps(cores), flush=True)
     time.sleep(2)

@@ -18,17 +18,21 @@ from ._interface import (
     AbstractAnalysis as AbstractAnalysis,
     EvaluationPlan as EvaluationPlan,
 )
-from ._measures import (
-    MEASURES as MEASURES,
-    Measure as Measure,
+from ._angles import (
     circular_mean as circular_mean,
-    compute_measures as compute_measures,
-    impulse_measures as impulse_measures,
-    initial_force_direction_measure as initial_force_direction_measure,
-    output_correlation as output_correlation,
+    direction_at_max as direction_at_max,
     unwrap_angles as unwrap_angles,
     wrap_angle as wrap_angle,
 )
+from ._measures import (
+    MEASURES as MEASURES,
+    Measure as Measure,
+    compute_measures as compute_measures,
+    impulse_measures as impulse_measures,
+    initial_force_direction_measure as initial_force_direction_measure,
+    measure_values as measure_values,
+)
+from ._output_correlation import output_correlation as output_correlation
 from ._pca import (
     PCA as PCA,
     fit_pca as fit_pca,

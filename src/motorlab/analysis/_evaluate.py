@@ -15,12 +15,12 @@ import jax.random as jr
 import numpy as np
 import pandas as pd
 
-from ..sim._controllers import GRUController
+from ..sim._controllers import AbstractController
 from ..sim._fields import FIELD_TYPES, evaluation_fields
 from ..sim._rollout import check_keep, simulate_trials
 from ..sim._setup import make_keys, map_replicates
 from ..sim._tasks import Trials, centre_out
-from ._measures import output_correlation
+from ._output_correlation import output_correlation
 from ._spec import EvalSpec
 
 
@@ -90,7 +90,30 @@ class Evaluated:
         })
 
 
-def evaluate(model: GRUController, spec: EvalSpec, *, included: Sequence[bool] | None = None,
+@eqx.filter_jit
+def _run(ensemble, env, trials: Trials, fields, context, keys, record: tuple[str, ...],
+         keep_hidden: bool):
+    """The compiled evaluation: every repeat (`keys`) × replicate × condition.
+
+    Module-level, so that calls with equal shapes, dtypes and static settings reuse one compiled
+    program (tests/test_compiles_once.py); `record` and `keep_hidden` are static.
+    """
+
+    def one_eval(k):
+        noise_keys = jr.split(k, context.shape[0])
+
+        def one_rep(net):
+            traj = simulate_trials(net, env, trials.start, trials.goal, fields, context,
+                                   noise_keys, keep=record)
+            corr = output_correlation(traj.hidden, net.readout.weight)  # (condition,)
+            return (traj if keep_hidden else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
+
+        return map_replicates(one_rep, ensemble)
+
+    return jax.lax.map(one_eval, keys)
+
+
+def evaluate(model: AbstractController, spec: EvalSpec, *, included: Sequence[bool] | None = None,
              keep: Collection[str] = ()) -> Evaluated:
     """Run every condition of `spec` for every replicate and evaluation repeat.
 
@@ -119,19 +142,7 @@ def evaluate(model: GRUController, spec: EvalSpec, *, included: Sequence[bool] |
     eval_keys = jr.split(key_eval, eval_n)
     record = tuple(sorted(keep | {"hidden"}))  # hidden states feed the output correlation
 
-    @eqx.filter_jit
-    def run(ens, keys):
-        def one_eval(k):
-            noise_keys = jr.split(k, cond.n)
-            def one_rep(net):
-                traj = simulate_trials(net, env, cond.trials.start, cond.trials.goal, fields, context,
-                                       noise_keys, keep=record)
-                corr = output_correlation(traj.hidden, net.readout.weight)  # (condition,)
-                return (traj if "hidden" in keep else eqx.tree_at(lambda t: t.hidden, traj, None)), corr
-            return map_replicates(one_rep, ens)
-        return jax.lax.map(one_eval, keys)
-
-    traj, corr = run(model, eval_keys)
+    traj, corr = _run(model, env, cond.trials, fields, context, eval_keys, record, "hidden" in keep)
     n_rep = traj.pos.shape[1]
     inc = np.ones(n_rep, bool) if included is None else np.asarray(included, bool)
     if inc.shape != (n_rep,):

@@ -19,23 +19,24 @@ Conventions:
   A trial whose force is zero throughout the window has no direction (NaN). The table stores
   these canonical angles; a distribution near ±π (a backward force) would be split in two by the
   cut, so summaries and figures re-express a group's angles within π of its circular mean
-  (`circular_mean`, `unwrap_angles`; see `motorlab.figures.measure_violins`).
+  (`circular_mean`, `unwrap_angles` in `_angles.py`; see `motorlab.figures.measure_violins`).
+
+The network's output correlation, a per-trial measure of hidden states rather than of the
+aligned kinematics, is in `_output_correlation.py`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections.abc import Iterable, Mapping
 from typing import Final, Literal, final
 
-import jax
-import jax.numpy as jnp
 import numpy as np
 import pandas as pd
 from jaxtyping import Float
 
 from ._align import GEOMETRY_COLUMNS, AlignedTrials, aligned_trials
+from ._angles import direction_at_max
 
 
 Variable = Literal["pos", "vel", "force", "pos_error"]
@@ -115,7 +116,7 @@ class Measure:
                 f"{aligned.pos.shape[1]}-step trial; expected at least one"
             )
         if self.aggregate == "direction_at_max":
-            value = _direction_at_max(x)
+            value = direction_at_max(x)
         else:
             if self.component == "norm":
                 y = np.hypot(x[..., 0], x[..., 1])
@@ -148,43 +149,6 @@ _AGGREGATES: Final = {
     "mean": lambda y: np.mean(y, axis=1),
     "largest": _largest,
 }
-
-
-def _direction_at_max(x: Float[np.ndarray, "trial time 2"]) -> Float[np.ndarray, " trial"]:
-    norm = np.hypot(x[..., 0], x[..., 1])
-    index = np.argmax(norm, axis=1)
-    vector = np.take_along_axis(x, index[:, None, None], axis=1)[:, 0]
-    angle = np.arctan2(vector[:, 1], vector[:, 0])
-    angle = np.where(angle <= -np.pi, angle + 2 * np.pi, angle)  # (−π, π], not [−π, π]
-    return np.where(np.max(norm, axis=1) > 0, angle, np.nan)
-
-
-def wrap_angle(angle: Float[np.ndarray, " *n"]) -> Float[np.ndarray, " *n"]:
-    """Angles (rad) brought into (−π, π]."""
-    wrapped = np.mod(np.asarray(angle, dtype=np.float64) + np.pi, 2 * np.pi) - np.pi
-    return np.where(wrapped <= -np.pi, wrapped + 2 * np.pi, wrapped)
-
-
-def circular_mean(angle: Float[np.ndarray, " n"]) -> float:
-    """Circular mean (rad, in (−π, π]) of the finite angles, atan2(mean sin, mean cos); NaN when
-    there are none or they cancel out (zero resultant)."""
-    a = np.asarray(angle, dtype=np.float64)
-    a = a[np.isfinite(a)]
-    s, c = np.sum(np.sin(a)), np.sum(np.cos(a))
-    if a.size == 0 or np.hypot(s, c) <= 1e-12 * a.size:
-        return float("nan")
-    return float(wrap_angle(np.arctan2(s, c)))
-
-
-def unwrap_angles(angle: Float[np.ndarray, " *n"], around: float) -> Float[np.ndarray, " *n"]:
-    """The same directions as `angle`, each expressed within π of `around`: values in
-    (around − π, around + π]. With `around` = the group's circular mean, a distribution that
-    straddles ±π stays in one piece (e.g. π − 0.1 and −π + 0.1 become π − 0.1 and π + 0.1).
-    A NaN `around` leaves the angles as they are."""
-    a = np.asarray(angle, dtype=np.float64)
-    if not np.isfinite(around):
-        return a
-    return around + wrap_angle(a - around)
 
 
 def _m(label, variable, aggregate, component=None, units="", **kwargs) -> Measure:
@@ -374,49 +338,3 @@ def compute_measures(
         np.concatenate([values[name] for name in chosen]) if chosen else np.zeros(0)
     )
     return table
-
-
-def output_correlation(
-    hidden: Float[np.ndarray, "*trial time hidden"] | Float[jax.Array, "*trial time hidden"],
-    readout_weight: Float[np.ndarray, "*trial 2 hidden"] | Float[jax.Array, "*trial 2 hidden"],
-) -> Float[np.ndarray, " *trial"] | Float[jax.Array, " *trial"]:
-    """How much of the network's activity variation the readout turns into output (SPEC §2.1).
-
-    Activities are centred in time within each trial, h̃ = h − mean_t h; then
-    corr = ‖W h̃‖_F / (‖W‖_F ‖h̃‖_F), with Frobenius norms over (time, ·). It lies in [0, 1]: 1
-    when activity moves only along the readout's strongest direction, 0 when it stays in the
-    readout's null space. A trial with constant activity has no variation and gives NaN.
-
-    One implementation for both uses: with NumPy inputs it computes in float64 (analysis of
-    stored arrays); with JAX inputs (also traced, inside `jit`/`vmap`) it stays in JAX at the
-    inputs' dtype with full-precision matrix products, so the evaluation can compute it on the
-    device from hidden states that are never stored.
-
-    Arguments:
-        hidden: hidden states, shape (..., time, hidden), e.g. (trials, time, H) or the
-            (eval, replicate, condition, time, hidden) array stored next to a states table.
-        readout_weight: readout matrix W, shape (2, hidden), or with leading dimensions that
-            broadcast against hidden's (e.g. (replicate, 1, 2, hidden) for the 5-D array).
-
-    Returns:
-        The correlation per trial, shape (...): float64 NumPy for NumPy inputs, a JAX array
-        otherwise.
-    """
-    if isinstance(hidden, jax.Array) or isinstance(readout_weight, jax.Array):
-        xp, h, w = jnp, jnp.asarray(hidden), jnp.asarray(readout_weight)
-        einsum = functools.partial(jnp.einsum, precision=jax.lax.Precision.HIGHEST)
-    else:
-        xp = np
-        h, w = np.asarray(hidden, dtype=np.float64), np.asarray(readout_weight, dtype=np.float64)
-        einsum = np.einsum
-    if h.ndim < 2 or w.ndim < 2 or w.shape[-1] != h.shape[-1]:
-        raise ValueError(
-            f"hidden shape {h.shape} and readout_weight shape {w.shape}; expected "
-            "(..., time, H) and (..., outputs, H) with the same H"
-        )
-    centred = h - xp.mean(h, axis=-2, keepdims=True)
-    output = einsum("...th,...oh->...to", centred, w)
-    numerator = xp.sqrt(xp.sum(output**2, axis=(-2, -1)))
-    denominator = xp.sqrt(xp.sum(w**2, axis=(-2, -1))) * xp.sqrt(xp.sum(centred**2, axis=(-2, -1)))
-    positive = denominator > 0
-    return xp.where(positive, numerator / xp.where(positive, denominator, 1), xp.nan)

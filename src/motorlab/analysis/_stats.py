@@ -29,7 +29,7 @@ from scipy import stats
 TESTS: Final = ("ranksum", "ks", "levene")
 
 
-def holm(p: Sequence[float] | np.ndarray) -> np.ndarray:
+def holm(p: Sequence[float] | np.ndarray | pd.Series) -> np.ndarray:
     """Holm–Bonferroni step-down adjusted p-values (NaN entries are left out and stay NaN).
 
     With the m finite p-values sorted ascending, p_(i) → max_{j ≤ i} min(1, (m − j + 1) p_(j)),
@@ -47,7 +47,7 @@ def holm(p: Sequence[float] | np.ndarray) -> np.ndarray:
     return out
 
 
-def cohens_d(a: Float[np.ndarray, " n"], b: Float[np.ndarray, " m"]) -> float:
+def cohens_d(a: Float[np.ndarray, " n"] | Sequence[float], b: Float[np.ndarray, " m"] | Sequence[float]) -> float:
     """Cohen's d of B relative to A: (mean_b − mean_a) / pooled std (ddof 1); NaN if undefined."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     na, nb = a.size, b.size

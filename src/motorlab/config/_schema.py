@@ -1,12 +1,10 @@
 """Validation of hyperparameter trees against the packaged defaults, used as a typed template.
 
-Each key of a default tree declares a key that may be given, and its value declares the type:
-a float key accepts integers and numeric strings and stores a float (so `std: 1`, `std: 1.0`,
-`std: 1e0` and, from Snakemake's YAML reader, `std: "1e0"` resolve identically); an integer key
-accepts `2` or `2.0` and rejects `1.5`; a list key takes a list of the default's element type.
-`_TRAIN_RULES` and `_ANALYSIS_RULES` add ranges, choices and nullability where the default alone
-cannot say. Every problem is collected, and each message names the key path, the bad value and
-what was expected; an unknown key comes with the nearest valid key.
+Each key of a default tree declares a key that may be given; its value declares the type. A float
+key accepts integers and numeric strings (`1`, `1.0`, `"1e0"` resolve alike); an integer key takes
+`2` or `2.0`, not `1.5`; a list key takes a list of the default's element type. `_TRAIN_RULES` and
+`_ANALYSIS_RULES` add ranges, choices and nullability. Every problem is collected; each message
+names the key path, the bad value and what was expected, and an unknown key its nearest valid key.
 """
 
 import dataclasses
@@ -294,8 +292,6 @@ def relevant_hps(hps: dict[str, Any]) -> dict[str, Any]:
         out["context"] = {k: v for k, v in context.items() if k not in owned or k in own}
     return out
 
-
-# --- special subtrees -----------------------------------------------------------------------
 
 def list_depths(template: Mapping[str, Any]) -> dict[str, int]:
     """Dotted keys whose default is a list, with the list's nesting depth (workspace: 2)."""

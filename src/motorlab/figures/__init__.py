@@ -5,9 +5,15 @@ from ._bode import (
     bode_figure_set as bode_figure_set,
     pool_replicates as pool_replicates,
 )
-from ._export import find_browser as find_browser, write_figures as write_figures
+from ._export import (
+    default_parallel as default_parallel,
+    find_browser as find_browser,
+    write_figures as write_figures,
+)
 from ._feedback import (
+    PLOT_IDS as PLOT_IDS,
     example_trial_sets as example_trial_sets,
+    plot_id as plot_id,
     feedback_figure_set as feedback_figure_set,
     pert_var_profiles as pert_var_profiles,
     response_profiles as response_profiles,
@@ -45,7 +51,11 @@ from ._aligned_sets import (
     compare_test_conditions as compare_test_conditions,
     per_train_test_pair as per_train_test_pair,
 )
-from ._center_out import center_out as center_out, center_out_sets as center_out_sets
+from ._center_out import (
+    center_out as center_out,
+    center_out_sets as center_out_sets,
+    replicate_colors as replicate_colors,
+)
 from ._loss_terms import loss_terms_history as loss_terms_history
 from ._matrices import matrix_values as matrix_values, train_test_matrix as train_test_matrix
 from ._network import readout_norm_violins as readout_norm_violins, weight_violins as weight_violins
@@ -55,6 +65,15 @@ from ._summary import (
     measure_summary as measure_summary,
     measure_vs_train_sets as measure_vs_train_sets,
     summary_values as summary_values,
+)
+from ._sets import (
+    LOWHIGH_MEASURES as LOWHIGH_MEASURES,
+    PART1_MEASURES as PART1_MEASURES,
+    PART2_MEASURES as PART2_MEASURES,
+    best_replicate as best_replicate,
+    build_group_figures as build_group_figures,
+    figure_params as figure_params,
+    tag as tag,
 )
 from ._violin_sets import (
     tangling_violins as tangling_violins,

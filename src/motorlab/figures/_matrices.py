@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis._measures import MEASURES
+from ..analysis import MEASURES
 from ._groups import check_column, only_included
 from ._style import TEMPLATE, format_value, label, ordered_values, wrap_label
 

@@ -17,7 +17,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from scipy import stats
 
-from ..analysis._measures import MEASURES
+from ..analysis import MEASURES
 from ._groups import check_column, only_included
 from ._style import COLORSCALES, colors_for, finish_layout, format_value, label, ordered_values, wrap_label
 

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis._measures import MEASURES
+from ..analysis import MEASURES
 from ._groups import check_column
 from ._style import format_value, label, ordered_values
 from ._violins import measure_violins

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..analysis._measures import MEASURES, circular_mean, unwrap_angles
+from ..analysis import MEASURES, circular_mean, unwrap_angles
 from ._groups import check_column, group_indices, only_included
 from ._style import (
     ZERO_LINE_COLOR,

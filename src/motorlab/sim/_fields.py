@@ -48,7 +48,7 @@ class CurlField(AbstractField):
 
     Training: a = scale·σ·z, z ~ N(0, 1). Evaluation: a = the amplitude."""
 
-    amplitude: Scalar
+    amplitude: Float[Array, "*trials"]  # a scalar per trial; batched fields carry a trial axis
 
     def __call__(self, state: State) -> Vec2:
         vx, vy = state[2], state[3]
@@ -71,7 +71,7 @@ class ConstantField(AbstractField):
     Training: force = scale·σ·λ·(cos θ, sin θ), λ ~ N(0, 1), θ ~ U(−π, π). Evaluation: the
     amplitude pointing orthogonally left of the reach, along (−sin φ, cos φ)."""
 
-    force: Vec2
+    force: Float[Array, "*trials 2"]
 
     def __call__(self, state: State) -> Vec2:
         return self.force

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 from typing import Final, final
 
 import jax.numpy as jnp
@@ -81,7 +82,7 @@ class FeedbackImpulse:
     direction: str = "rand"
     max_amplitude: float | None = None
     n_amplitudes: int = DEFAULT_N_AMPLITUDES
-    amplitudes: tuple[float, ...] | None = None
+    amplitudes: Sequence[float] | None = None  # stored as a tuple of floats
 
     def __post_init__(self):
         if self.channel not in CHANNELS:

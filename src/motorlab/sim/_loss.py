@@ -43,7 +43,7 @@ def loss_terms(pos: Float[Array, "n t 2"], vel: Float[Array, "n t 2"], force: Fl
     disc = position_discount(n_steps, weights.discount_power)
     pos_err = jnp.sum((pos[:, 1:] - goal[:, None]) ** 2, axis=-1)
     terms = {
-        "position": weights.position * jnp.mean(jnp.sum(disc * pos_err, axis=-1)),
+        "position": weights.position * jnp.mean(jnp.sum(disc[None, :] * pos_err, axis=-1)),
         "final_velocity": weights.final_velocity * jnp.mean(jnp.sum(vel[:, -1] ** 2, axis=-1)),
         "control": weights.control * jnp.mean(jnp.sum(force[:, 1:] ** 2, axis=(-1, -2))),
         "hidden": weights.hidden * jnp.mean(jnp.sum(hidden[:, 1:] ** 2, axis=(-1, -2))),

@@ -12,11 +12,11 @@ import jax.numpy as jnp
 import jax.random as jr
 
 from ._channels import FeedbackChannel, MotorNoise
-from ._controllers import GRUController
+from ._controllers import AbstractController
 from ._fields import AbstractField
 from ._inputs import network_input
 from ._plant import AbstractPlant
-from ._types import Array, Float, Key, Vec2
+from ._types import Array, Float, Key, Keys, Vec2
 
 
 class Environment(eqx.Module):
@@ -42,9 +42,9 @@ class Interventions(eqx.Module):
             step (a disturbance: not recorded as the network's force).
     """
 
-    feedback: Float[Array, "k 4"] | None = None
-    hidden: Float[Array, "k h"] | None = None
-    force: Float[Array, "k 2"] | None = None
+    feedback: Float[Array, "*trials k 4"] | None = None
+    hidden: Float[Array, "*trials k h"] | None = None
+    force: Float[Array, "*trials k 2"] | None = None
 
 
 KEEP: tuple[str, ...] = ("hidden", "inputs")
@@ -60,11 +60,11 @@ class Trajectory(eqx.Module):
     `hidden` and `inputs` are None unless recorded.
     """
 
-    pos: Float[Array, "t 2"]
-    vel: Float[Array, "t 2"]
-    force: Float[Array, "t 2"]
-    hidden: Float[Array, "t h"] | None
-    inputs: Float[Array, "t i"] | None = None
+    pos: Float[Array, "*trials t 2"]
+    vel: Float[Array, "*trials t 2"]
+    force: Float[Array, "*trials t 2"]
+    hidden: Float[Array, "*trials t h"] | None
+    inputs: Float[Array, "*trials t i"] | None = None
 
 
 def check_keep(keep: Collection[str]) -> frozenset[str]:
@@ -77,7 +77,7 @@ def check_keep(keep: Collection[str]) -> frozenset[str]:
     return frozenset(keep)
 
 
-def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec2,
+def simulate(controller: AbstractController, env: Environment, start: Vec2, goal: Vec2,
              field: AbstractField, context: Float[Array, " c"], key: Key,
              interventions: Interventions | None = None, *,
              keep: Collection[str] = ("hidden",)) -> Trajectory:
@@ -130,9 +130,9 @@ def simulate(controller: GRUController, env: Environment, start: Vec2, goal: Vec
     return Trajectory(pos=states[:, :2], vel=states[:, 2:], force=forces, hidden=hiddens, inputs=inputs)
 
 
-def simulate_trials(controller: GRUController, env: Environment, start: Float[Array, "n 2"],
+def simulate_trials(controller: AbstractController, env: Environment, start: Float[Array, "n 2"],
                     goal: Float[Array, "n 2"], fields: AbstractField, context: Float[Array, "n c"],
-                    keys: Key, interventions: Interventions | None = None, *,
+                    keys: Keys, interventions: Interventions | None = None, *,
                     keep: Collection[str] = ("hidden",)) -> Trajectory:
     """`simulate` vmapped over trials: every argument except controller and env has a leading
     trial axis (interventions too, when given). Returns a Trajectory with leading axis n."""

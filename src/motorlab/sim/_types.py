@@ -1,10 +1,12 @@
 """Array type aliases used across motorlab (jaxtyping)."""
 
-from jaxtyping import Array, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Float, Int, PRNGKeyArray, UInt32
+from jaxtyping import Key as _TypedKey
 
 Scalar = Float[Array, ""]
 Vec2 = Float[Array, "2"]
 State = Float[Array, "4"]  # [p_x, p_y, v_x, v_y]
 Key = PRNGKeyArray
+Keys = _TypedKey[Array, " n"] | UInt32[Array, "n 2"] | UInt32[Array, "n 4"]  # one key per trial
 
-__all__ = ["Array", "Float", "Int", "Key", "Scalar", "State", "Vec2"]
+__all__ = ["Array", "Float", "Int", "Key", "Keys", "Scalar", "State", "Vec2"]

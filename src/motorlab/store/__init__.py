@@ -15,6 +15,7 @@ from ._catalog import (
     flat_columns as flat_columns,
     fold_sidecars as fold_sidecars,
     open_catalog as open_catalog,
+    read_table as read_catalog_table,  # rows of one catalogue table (`read_table` reads Parquet)
     read_sidecars as read_sidecars,
     resolve_path as resolve_path,
     write_sidecar as write_sidecar,

@@ -21,7 +21,7 @@ from typing import Any
 
 import equinox as eqx
 
-from ..sim._controllers import GRUController
+from ..sim._controllers import AbstractController
 from ..sim._setup import ensemble_skeleton
 
 FORMAT = "motorlab-model/1"
@@ -73,7 +73,7 @@ def git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def save_model_file(path: str | os.PathLike, ensemble: GRUController, hps: Mapping,
+def save_model_file(path: str | os.PathLike, ensemble: AbstractController, hps: Mapping,
                     replicates: Mapping, *, model_id: str | None = None) -> dict:
     """Write `ensemble` with its hyperparameters and replicate selection to `path`.
 
@@ -105,7 +105,7 @@ def read_header(path: str | os.PathLike) -> dict:
         return _parse_header(f.readline(), path)
 
 
-def load_model_file(path: str | os.PathLike) -> tuple[GRUController, dict]:
+def load_model_file(path: str | os.PathLike) -> tuple[AbstractController, dict]:
     """Load a model file.
 
     Returns:

@@ -15,7 +15,7 @@ import jax.random as jr
 import numpy as np
 import optax
 
-from ..sim._controllers import GRUController
+from ..sim._controllers import AbstractController
 from ..sim._fields import training_fields
 from ..sim._loss import loss_terms
 from ..sim._rollout import simulate_trials
@@ -76,7 +76,7 @@ def make_replicate_loss(hps: Hps | TrainSpec) -> Callable:
     batch_size = spec.batch_size
     readout_w, readout_v = spec.loss.readout_norm, spec.loss.readout_norm_value
 
-    def loss(model: GRUController, key):
+    def loss(model: AbstractController, key):
         k_batch, k_noise = jr.split(key)
         start, goal, fields, context = sample_batch(k_batch, spec, batch_size)
         traj = simulate_trials(model, env, start, goal, fields, context, jr.split(k_noise, batch_size))
@@ -119,8 +119,6 @@ def make_train_step(hps: Hps | TrainSpec, optimizer: optax.GradientTransformatio
     """
     loss = make_replicate_loss(hps)
     grad_fn = eqx.filter_value_and_grad(loss, has_aux=True)
-    holder = TrainStep(fn=None)
-
     @eqx.filter_jit
     def step(ensemble, opt_state, alive, key, iteration):
         holder.n_traces += 1  # Python side effect: runs only while tracing
@@ -137,7 +135,7 @@ def make_train_step(hps: Hps | TrainSpec, optimizer: optax.GradientTransformatio
         new_opt_state = _where_alive(alive, new_opt_state, opt_state)
         return new_ensemble, new_opt_state, alive, total, terms
 
-    holder.fn = step
+    holder = TrainStep(fn=step)  # `step` reads it only while tracing, after this line
     return holder
 
 
@@ -153,7 +151,7 @@ class TrainResult:
         n_traces: how many times the train step was traced (1 for a healthy run).
     """
 
-    ensemble: GRUController
+    ensemble: AbstractController
     history: dict[str, np.ndarray]
     saved_iterations: list[int]
     info: dict
@@ -161,7 +159,7 @@ class TrainResult:
     snapshots: list = field(repr=False, default_factory=list)
 
 
-def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: GRUController | None = None,
+def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | None = None,
                    progress: bool = True) -> TrainResult:
     """Train the replicate ensemble described by `hps`, then select the best iterations.
 

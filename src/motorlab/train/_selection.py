@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
 
-from ..sim._controllers import GRUController
+from ..sim._controllers import AbstractController
 from ..sim._fields import CurlField
 from ..sim._rollout import simulate_trials
 from ..sim._setup import Hps, make_keys, map_replicates
@@ -17,14 +17,14 @@ CRITERIA = ("best_total_loss", "end_position_error")
 REPLICATE_CRITERION = "best_total_loss"
 
 
-def stack_best(snapshots: list, best_index: np.ndarray, like: GRUController) -> GRUController:
+def stack_best(snapshots: list, best_index: np.ndarray, like: AbstractController) -> AbstractController:
     """Rebuild an ensemble whose replicate r has the parameters of snapshot `best_index[r]`."""
     params = [jax.tree.map(lambda a, r=r, i=i: a[r], snapshots[i]) for r, i in enumerate(best_index)]
     stacked = jax.tree.map(lambda *xs: jnp.stack([jnp.asarray(x) for x in xs]), *params)
     return eqx.combine(stacked, eqx.filter(like, eqx.is_array, inverse=True))
 
 
-def validation_end_error(ensemble: GRUController, hps: Hps | TrainSpec) -> np.ndarray:
+def validation_end_error(ensemble: AbstractController, hps: Hps | TrainSpec) -> np.ndarray:
     """Mean end-position error (last 10 steps, ‖p − goal‖) of each replicate on the `full`
     centre-out set (2×2 centres × 24 directions, reach 0.5), unperturbed, SISU 0, over
     `train.validation_eval_n` noise samples.
@@ -65,7 +65,7 @@ def included_by(values: np.ndarray, n_std: float) -> np.ndarray:
 
 
 def select_replicates(hps: Hps | TrainSpec, total: np.ndarray, saved: list[int], snapshots: list,
-                      final_ensemble: GRUController, diverged_at: list[int | None],
+                      final_ensemble: AbstractController, diverged_at: list[int | None],
                       diverged_reason: list[str | None] | None = None):
     """Pick each replicate's best saved iteration, then rate and exclude replicates.
 

@@ -21,7 +21,7 @@ import jax.random as jr
 import numpy as np
 import pandas as pd
 
-from ...sim._controllers import GRUController
+from ...sim._controllers import AbstractController
 from ...sim._fields import evaluation_fields
 from ...sim._impulses import CHANNELS, FeedbackImpulse, feedback_impulses
 from ...sim._rollout import simulate_trials
@@ -29,7 +29,7 @@ from ...sim._setup import Hps, make_keys, map_replicates
 from ...sim._specs import ModelSpec, as_model_spec
 from ...sim._tasks import steady_state_grid
 from .._evaluate import Conditions, Evaluated, make_conditions
-from .._measures import output_correlation
+from .._output_correlation import output_correlation
 
 DEFAULT_GRID_N: Final = 5
 DEFAULT_EVAL_N: Final = 5
@@ -96,7 +96,7 @@ def _impulse_conditions(model: ModelSpec, grid_n: int, n_groups: int, n_amps: in
 
 
 def evaluate_impulses(
-    ensemble: GRUController,
+    ensemble: AbstractController,
     hps: Hps | ModelSpec,
     impulse: FeedbackImpulse,
     *,
@@ -185,7 +185,7 @@ def evaluate_impulses(
 
 
 def impulse_states(
-    ensemble: GRUController, hps: Hps | ModelSpec, impulses: Sequence[FeedbackImpulse], **kwargs
+    ensemble: AbstractController, hps: Hps | ModelSpec, impulses: Sequence[FeedbackImpulse], **kwargs
 ) -> pd.DataFrame:
     """States tables of several impulse protocols (e.g. `default_impulses()`: position and
     velocity), concatenated; keyword arguments as in `evaluate_impulses`. Condition indices are

@@ -24,7 +24,11 @@ from ._linearise import (
     continuous_logabsdet as continuous_logabsdet,
 )
 from ._solve import (
+    DIVERGED as DIVERGED,
+    FIXED_POINT as FIXED_POINT,
+    SLOW_POINT as SLOW_POINT,
     STATUS_NAMES as STATUS_NAMES,
+    UNCONVERGED as UNCONVERGED,
     Tolerances as Tolerances,
     default_tolerances as default_tolerances,
     merge_distance as merge_distance,

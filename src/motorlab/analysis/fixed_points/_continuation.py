@@ -14,13 +14,14 @@ unstable eigenvalues (|λ| > 1) between consecutive samples of a branch is repor
 stability change.
 """
 
+from collections.abc import Sequence
 from typing import NamedTuple, final
 
 import equinox as eqx
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, PRNGKeyArray
 
 from ._find import FIXED_POINT, find_fixed_points
 from ._linearise import Cell, linearise
@@ -90,9 +91,9 @@ def _new_points(found, err_found, known, err_known, tol):
     return [i for i in range(len(found)) if not np.any(dist[i] <= thr[i])]
 
 
-def continue_fixed_points(cell: Cell, inputs: Float[Array, "p i"], params: Float[Array, " p"]
-                          | None = None, starts: Float[Array, "s h"] | None = None, *,
-                          key: PRNGKeyArray, states: Float[Array, "... h"] | None = None,
+def continue_fixed_points(cell: Cell, inputs: Float[ArrayLike, "p i"], params: Float[ArrayLike, " p"]
+                          | Sequence[float] | None = None, starts: Float[ArrayLike, "s h"] | None = None, *,
+                          key: PRNGKeyArray, states: Float[ArrayLike, "... h"] | None = None,
                           discover: bool = True, max_correction: float = 0.05,
                           fold_margin: float = 0.5, max_steps: int = 50,
                           **finder_options) -> Branches:

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import jax.random as jr
 import numpy as np
-from jaxtyping import Array, Bool, Complex, Float, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int, PRNGKeyArray
 
 from ._linearise import Cell, eigen, pad_rows, state_jacobian
 from ._solve import (
@@ -103,7 +103,7 @@ class FixedPoints(eqx.Module):
         return float(np.mean(self.start_status == FIXED_POINT))
 
 
-def make_starts(states: Float[Array, "... h"] | None = None, *, key: PRNGKeyArray,
+def make_starts(states: Float[ArrayLike, "... h"] | None = None, *, key: PRNGKeyArray,
                 stride: int = 16, noise_scales: Sequence[float] = (0.01, 0.1),
                 n_box: int = 0, box: tuple[float, float] = (-1.0, 1.0),
                 hidden_size: int | None = None) -> Float[np.ndarray, "s h"]:
@@ -215,10 +215,10 @@ def _per_input(x, k: int, name: str, hidden: int) -> np.ndarray:
     return x
 
 
-def find_fixed_points(cell: Cell, inputs: Float[Array, "k i"],
-                      starts: Float[Array, "s h"] | Float[Array, "k s h"] | None = None, *,
+def find_fixed_points(cell: Cell, inputs: Float[ArrayLike, "k i"],
+                      starts: Float[ArrayLike, "s h"] | Float[ArrayLike, "k s h"] | None = None, *,
                       key: PRNGKeyArray,
-                      states: Float[Array, "... h"] | Sequence[Float[Array, "... h"]]
+                      states: Float[ArrayLike, "... h"] | Sequence[Float[ArrayLike, "... h"]]
                       | None = None, stride: int = 16,
                       noise_scales: Sequence[float] = (0.01, 0.1),
                       n_box: int = 0, box: tuple[float, float] = (-1.0, 1.0),

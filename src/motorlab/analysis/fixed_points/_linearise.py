@@ -17,7 +17,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Complex, Float, Int
+from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int
 
 from ...sim._recurrent import AbstractRecurrentMap
 
@@ -166,7 +166,7 @@ def pad_rows(x: Array, multiple: int = 16, fill: float = jnp.nan) -> Array:
     return jnp.concatenate([x, jnp.full((extra, *x.shape[1:]), fill, x.dtype)])
 
 
-def linearise(cell: Cell, inputs: Float[Array, "... i"], points: Float[Array, "... h"], *,
+def linearise(cell: Cell, inputs: Float[ArrayLike, "... i"], points: Float[ArrayLike, "... h"], *,
               dt: float | None = None, eigenvectors: bool = False) -> Linearisation:
     """Linearise F(u, h) at each (input, point) pair.
 
@@ -233,7 +233,7 @@ def continuous_logabsdet(eigenvalues: Complex[Array, "... h"], dt: float) -> Flo
     return jnp.sum(jnp.log(jnp.abs(jnp.log(lam))), axis=-1) - lam.shape[-1] * jnp.log(dt)
 
 
-def mode_trace_det(eigenvalues: Complex[Array, "... h"], dt: float | None = None
+def mode_trace_det(eigenvalues: Complex[ArrayLike, "... h"], dt: float | None = None
                    ) -> tuple[Float[np.ndarray, "... h"], Float[np.ndarray, "... h"]]:
     """Trace and determinant of the planar system of each eigenmode, for trace–det diagrams.
 

@@ -33,7 +33,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Float
+from jaxtyping import Array, ArrayLike, Bool, Float
 
 from ._linearise import Cell, residual_and_jacobian
 
@@ -324,7 +324,7 @@ class Solved(NamedTuple):
     starts: np.ndarray
 
 
-def solve_starts(cell: Cell, u: Float[Array, "n i"], h0: Float[Array, "n h"], *,
+def solve_starts(cell: Cell, u: Float[ArrayLike, "n i"], h0: Float[ArrayLike, "n h"], *,
                  tolerances: Tolerances, bound: float, max_steps: int = 100,
                  batch_size: int = 4096, adam_steps: int = 0, adam_lr: float = 0.01,
                  bound_holds_roots: bool | None = None) -> Solved:

@@ -29,7 +29,7 @@ import jax.random as jr
 import numpy as np
 import pandas as pd
 
-from ...sim._controllers import GRUController
+from ...sim._controllers import AbstractController
 from ...sim._fields import evaluation_fields
 from ...sim._impulses import CHANNELS
 from ...sim._rollout import Interventions, simulate_trials
@@ -66,7 +66,7 @@ def _summary(ensemble, env, trials, context, keys, noise_std: float, dt: float, 
                                    motor_keys, Interventions(feedback=noise), keep=("hidden",))
             w, b = model.readout.weight, model.readout.bias
             out = jnp.einsum("nth,oh->nto", traj.hidden[:, 1:], w,
-                             precision=jax.lax.Precision.HIGHEST) + b
+                             precision=jax.lax.Precision.HIGHEST) + b[None, None, :]
             stats = []
             for c in range(len(CHANNELS)):
                 _, gain, phase = frequency_response(noise[..., 2 * c:2 * c + 2], out, dt)
@@ -84,7 +84,7 @@ _run = eqx.filter_jit(_summary)  # one wrapper, so repeated calls reuse the comp
 
 
 def frequency_response_table(
-    ensemble: GRUController,
+    ensemble: AbstractController,
     hps: Hps | ModelSpec,
     *,
     seed: int,
