@@ -38,7 +38,7 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/lint-imports --no-cache
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2
 
 bench: setup
 	$(PY) bench/train_throughput.py --iters 20 --replicates 1

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 from gru_examples import random_cell
 
-from motorlab import evaluate, make_ensemble
+from motorlab import EvalSpec, evaluate, make_ensemble
 from motorlab.analysis.fixed_points import default_tolerances, solve_starts
 from motorlab.config import train_defaults
 
@@ -42,8 +42,8 @@ def test_evaluate_compiles_once_for_equal_shapes(trace_counter):
     n_traces = trace_counter(_module_of(evaluate), "simulate_trials")
     first, hps = tiny_model(0)
     second, _ = tiny_model(1)  # other weights, same shapes
-    a = evaluate(first, hps, eval_settings(seed=5))
-    b = evaluate(second, hps, eval_settings(seed=6))  # other noise, same shapes
+    a = evaluate(first, EvalSpec.from_hps(eval_settings(seed=5), hps))
+    b = evaluate(second, EvalSpec.from_hps(eval_settings(seed=6), hps))  # other noise, same shapes
     assert n_traces() == 1
     assert a.pos.shape == b.pos.shape and not np.array_equal(a.pos, b.pos)
 

@@ -113,7 +113,8 @@ def _run(ensemble, env, trials: Trials, fields, context, keys, record: tuple[str
     return jax.lax.map(one_eval, keys)
 
 
-def evaluate(model: AbstractController, spec: EvalSpec, *, included: Sequence[bool] | None = None,
+def evaluate(model: AbstractController, spec: EvalSpec, *,
+             included: Sequence[bool] | np.ndarray | None = None,
              keep: Collection[str] = ()) -> Evaluated:
     """Run every condition of `spec` for every replicate and evaluation repeat.
 

@@ -150,7 +150,8 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     n_dir = int(cfg["n_directions"])
     model = ModelSpec.from_hps(hps)
     spec = EvalSpec(model=model, grid_n=1, n_directions=n_dir, reach_length=float(cfg["reach_length"]),
-                    field_type=model.environment.field_type, amplitudes=amps, sisu=sisu,
+                    field_type=model.environment.field_type, amplitudes=tuple(amps),
+                    sisu=None if sisu is None else tuple(sisu),
                     feedback_noise_std=0.0, motor_noise_std=0.0, eval_n=1, seed=int(e["seed"]))
     ev = evaluate(ensemble, spec, included=included, keep=("hidden", "inputs"))
     hidden = ev.hidden[0]  # (R, C, T, H), C = amplitude-major × SISU × directions
