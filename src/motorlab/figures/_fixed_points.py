@@ -1,6 +1,6 @@
 """Figures of fixed points and their linearisations (SPEC §2.10–2.11, §5.6).
 
-All functions take the tables of `motorlab.analysis.fixed_points._tables` (eigenvalues in long form with
+All functions take the tables of `motorlab.analysis.fixed_points` (eigenvalues in long form with
 columns real/imag/abs/angle; points with pc1…pc3 columns) and return a `plotly` figure.
 """
 

@@ -23,17 +23,9 @@ from .._plans import eval_n, noise, sisu as sisu_values
 from .._spec import EvalSpec
 from ...sim._specs import ModelSpec
 from ._continuation import continue_fixed_points
-from ._tables import (
-    default_make_input,
-    eigenvalue_table,
-    fixed_point_trajectories,
-    grid_shift_summary,
-    parquet_ready,
-    pca_columns,
-    readout_directions,
-    reach_fixed_points,
-    steady_state_fixed_points,
-)
+from ._points import default_make_input, reach_fixed_points, steady_state_fixed_points
+from ._summaries import eigenvalue_table, grid_shift_summary, parquet_ready, pca_columns, readout_directions
+from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
 from ...sim._tasks import centre_out, grid_centres
 
