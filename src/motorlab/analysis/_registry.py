@@ -9,10 +9,12 @@ from types import MappingProxyType
 from ._interface import AbstractAnalysis
 from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
+from .feedback_perts._analysis import FeedbackPerts
 from .fixed_points._analysis import FixedPointsAnalysis
+from .freq_response._analysis import FreqResponse
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
-    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm())
+    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(), FeedbackPerts(), FreqResponse())
 })
 
 

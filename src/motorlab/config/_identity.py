@@ -26,6 +26,8 @@ STAGE_VERSIONS: dict[str, int] = {
     "figures": 2,
     "fixed_points": 2,
     "readout_norm": 1,
+    "feedback_perts": 1,
+    "freq_response": 1,
 }
 
 ID_LENGTH = 16

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ._feedback_sets import feedback_perts_figures, freq_response_figures
 from ._fixed_points import fixed_point_figure_set
 from ._readout_norm import readout_norm_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
@@ -70,6 +71,8 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "behaviour": behaviour_figures,
     "fixed_points": fixed_point_figures,
     "readout_norm": readout_norm_figures,
+    "feedback_perts": feedback_perts_figures,
+    "freq_response": freq_response_figures,
 })
 
 
