@@ -419,8 +419,14 @@ def test_full_study_config_describes_spec_section_1_7():
     assert all(h["model"]["feedback_delay_steps"] == 0 and h["model"]["feedback_noise_std"] == 0.01
                for h in p2.values())
     assert study.analyses("part2")["plant_perts"]["pert"]["amp"] == {"curl": [0.0, 2.0], "constant": [0.0, 0.4]}
-    assert set(study.analyses("part2")) == {"plant_perts", "fixed_points", "readout_norm"}
-    assert set(study.analyses("part1")) == {"plant_perts", "readout_norm"}
+    assert set(study.analyses("part2")) == {"plant_perts", "fixed_points", "readout_norm", "feedback_perts"}
+    assert set(study.analyses("part1")) == {"plant_perts", "readout_norm", "feedback_perts", "freq_response"}
+    # SPEC §2.3/§2.4/§2.7: impulses on curl sigma [0, 0.5, 1, 1.5]; frequency response on [0, 0.5]; part 2 pai-asf
+    curl = {h["pert"]["std"] for e in study.evaluations("part1", "feedback_perts") for h in [study.model(e.model_id)]}
+    assert curl == {0, 0.5, 1, 1.5}
+    assert {study.model(e.model_id)["pert"]["std"] for e in study.evaluations("part1", "freq_response")} == {0, 0.5}
+    assert {study.model(e.model_id)["context"]["method"]
+            for e in study.evaluations("part2", "feedback_perts")} == {"pai-asf"}
 
 
 def test_demo_config_is_tiny():
