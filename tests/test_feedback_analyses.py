@@ -78,6 +78,9 @@ def test_plan_resolves_the_spec_amplitude_grid():
      "part1.analyses.feedback_perts.impulse.n_amplitudes: got 0; expected an integer >= 1"),
     ("feedback_perts", {"impulse": {"max_amplitude": {"vel": -1.0}}},
      "part1.analyses.feedback_perts.impulse.max_amplitude.vel: got -1.0; expected a number > 0"),
+    ("feedback_perts", {"impulse": {"start": 4}, "measures": ["max_net_force", "max_speed"]},
+     "part1.analyses.feedback_perts.measures: got ['max_net_force', 'max_speed']; expected a non-empty list of "
+     "max_net_force, "),
     ("freq_response", {"noise_std": 0.0},
      "part1.analyses.freq_response.noise_std: got 0.0; expected a number > 0"),
     ("freq_response", {"n_steps": 2}, "part1.analyses.freq_response.n_steps: got 2; expected an integer >= 3"),
@@ -105,7 +108,11 @@ def test_feedback_perts_part1_tables_and_figures():
 
 
 def test_feedback_perts_part2_adds_context_figures_and_the_grey_underlay():
-    _, figs, _ = run_group(study(2, freq=None), "part2", "feedback_perts")
+    measures = ["max_net_force", "max_deviation"]
+    tables, figs, _ = run_group(study(2, feedback=dict(FEEDBACK, measures=measures), freq=None), "part2",
+                                "feedback_perts")
+    assert sorted(tables["measures"][0]["measure"].unique()) == sorted(measures)  # violins of these only
+    assert {n.split("__")[1] for n in figs if n.startswith("performance_measures/")} == set(measures)
     assert {plot_id(n) for n in figs} == set(PLOT_IDS)
     name = "performance_measures/compare_impulse_amplitudes__max_net_force__pert_var-vel__train_std-"
     low, high = figs[name + "0"], figs[name + "1"]

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..analysis.feedback_perts._measures import FEEDBACK_MEASURE_NAMES, WINDOW_MEASURE_NAMES
 from ._bode import bode_figure_set
 from ._feedback import feedback_figure_set
 from ._sets import compare_column, tag
@@ -36,7 +37,8 @@ def _window(table: pd.DataFrame) -> tuple[int, int]:
 def feedback_perts_figures(tables: Mapping[str, Sequence[pd.DataFrame]], models: Sequence[Mapping],
                            group: Mapping) -> dict[str, go.Figure]:
     """The SPEC §2.3 / §2.7 figures of a `feedback_perts` group (`feedback_figure_set`): colour =
-    the group's first compared key (train σ); in part 2 also the context (SISU) comparisons.
+    the group's first compared key (train σ); in part 2 also the context (SISU) comparisons;
+    violins of every measure in the tables.
 
     Arguments:
         tables: `{"responses": [...], "measures": [...]}`, one table per member.
@@ -48,8 +50,11 @@ def feedback_perts_figures(tables: Mapping[str, Sequence[pd.DataFrame]], models:
     measures, _ = _tagged(tables["measures"], models, compare)
     start, duration = _window(responses)
     hps = models[0]["hps"]
+    present = set(measures["measure"])
+    names = [m for m in FEEDBACK_MEASURE_NAMES + WINDOW_MEASURE_NAMES if m in present]
     return feedback_figure_set(responses, measures, start=start, duration=duration, compare=column,
-                               context="sisu" if int(hps["part"]) == 2 else None, dt=float(hps["plant"]["dt"]))
+                               context="sisu" if int(hps["part"]) == 2 else None, dt=float(hps["plant"]["dt"]),
+                               measure_names=names)
 
 
 def freq_response_figures(tables: Mapping[str, Sequence[pd.DataFrame]], models: Sequence[Mapping],

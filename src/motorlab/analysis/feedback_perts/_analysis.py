@@ -17,7 +17,7 @@ from .._evaluate import evaluate
 from .._interface import AbstractAnalysis, EvaluationPlan, SettingsError
 from .._plans import eval_n, noise, sisu
 from .._spec import EvalSpec
-from ._measures import feedback_measures
+from ._measures import FEEDBACK_MEASURE_NAMES, WINDOW_MEASURE_NAMES, feedback_measures
 
 RESPONSE_DROP = ("output_correlation", "centre", "direction", "pert_amp")
 """States columns the responses table leaves out (constant or unused in a hold task)."""
@@ -76,17 +76,19 @@ def feedback_pert_tables(model, model_hps: Mapping[str, Any], eval_hps: Mapping[
             `impulse_dir_x/_y` and the impulse window `impulse_start`, `impulse_duration`
             (control steps); condition indices are those of each channel's own evaluation.
         measures: `feedback_measures` of those responses (impulse frame; one row per trial ×
-            measure), with the same impulse columns.
+            measure of `eval_hps["measures"]`, all of them when absent), with the same impulse
+            columns.
     """
     imp = eval_hps["impulse"]
     start, duration = int(imp["start"]), int(imp["duration"])
+    names = eval_hps.get("measures")
     frames = []
     for tree in impulse_trees(eval_hps, model_hps).values():
         ev = evaluate(model, EvalSpec.from_hps(tree, model_hps), included=included)
         frames.append(ev.to_frame().drop(columns=list(RESPONSE_DROP)))
     responses = pd.concat(frames, ignore_index=True)
     responses["pert_var"] = pd.Categorical(responses["pert_var"].astype(str), categories=list(CHANNELS))
-    measures = feedback_measures(responses, start=start, duration=duration)
+    measures = feedback_measures(responses, start=start, duration=duration, names=names)
     window = {"impulse_start": start, "impulse_duration": duration}
     return {"responses": responses.assign(**window), "measures": measures.assign(**window)}
 
@@ -111,6 +113,10 @@ class FeedbackPerts(AbstractAnalysis):
             raise SettingsError(f"grid_n: got {settings['grid_n']!r}; expected an integer >= 1")
         if not settings["eval_n"] >= 1:
             raise SettingsError(f"eval_n: got {settings['eval_n']!r}; expected an integer >= 1")
+        known = FEEDBACK_MEASURE_NAMES + WINDOW_MEASURE_NAMES
+        if not settings["measures"] or any(m not in known for m in settings["measures"]):
+            raise SettingsError(f"measures: got {settings['measures']!r}; expected a non-empty list of "
+                                f"{', '.join(known)}")
         noise_std = noise(settings, model_hps)
         amps = {c: list(impulse_amplitudes(float(imp["max_amplitude"][c]), int(imp["n_amplitudes"])))
                 for c in imp["channels"]}
@@ -120,6 +126,7 @@ class FeedbackPerts(AbstractAnalysis):
             "grid_n": settings["grid_n"],
             "sisu": sisu(settings, model_hps),
             "model": noise_std,
+            "measures": list(settings["measures"]),
             "impulse": {"start": imp["start"], "duration": imp["duration"], "direction": imp["direction"],
                         "amp": amps},
         })]
