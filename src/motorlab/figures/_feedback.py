@@ -162,13 +162,16 @@ def share_y_range(figures: Sequence[go.Figure], *, from_zero: bool) -> None:
 def with_underlay(fig: go.Figure, underlay: go.Figure, name: str) -> go.Figure:
     """A copy of `fig` with the traces of `underlay` drawn first, pared down to grey violins without points,
     hover or legend entries but one (`name`), so that the reference set shows behind."""
-    grey = []
+    grey, front = [], list(fig.data)
+    for trace in front:  # the same offset group per legend value, so each grey violin sits behind its pair
+        trace.update(offsetgroup=str(trace.name), alignmentgroup="all")
     for i, trace in enumerate(underlay.data):
+        trace.update(offsetgroup=str(trace.name), alignmentgroup="all")
         trace.update(fillcolor=UNDERLAY_COLOR, line={"color": UNDERLAY_COLOR}, points=False, hoverinfo="skip",
                      meanline={"visible": False}, name=name, legendgroup="underlay", showlegend=i == 0,
                      marker={"color": UNDERLAY_COLOR})
         grey.append(trace)
-    return go.Figure(data=[*grey, *fig.data], layout=fig.layout)
+    return go.Figure(data=[*grey, *front], layout=fig.layout)
 
 
 def _v(value: object) -> str:
