@@ -4,8 +4,9 @@ The page is generated from the catalogue (`_catalog`): every figure with its thu
 its interactive HTML and its models (linked to their sidecars), and one facet for every key whose
 value differs between figures: the figure's own fields (part, analysis, figure), its parameters
 (amplitude, SISU, measure, ...) and its models' hyperparameters (field type, train σ, method,
-noise, delay, ...). A figure whose models differ in a key (the compared key of a group) has each
-of their values. A figure without a key has the value null, shown "(none)", so catalogues whose
+noise, delay, ...); a parameter that names a hyperparameter (`train_std` is `pert.std`) shares
+its facet. A figure whose models differ in a key (the compared key of a group) has each of their
+values. A figure without a key has the value null, shown "(none)", so catalogues whose
 figures lack a column (e.g. no recorded analysis) are browsed just the same.
 
 The index is embedded in the page as JSON and read once; thumbnails load lazily. The page needs
@@ -43,6 +44,9 @@ FACET_LABELS: Final[dict[str, str]] = {
 _FACET_ORDER: Final = ("part", "analysis", "figure", "pert.type", "pert.std", "context.method", "sisu",
                        "pert_amp", "amp", "measure", "model.feedback_noise_std", "model.motor_noise_std",
                        "model.feedback_delay_steps")
+# Figure parameters that name a hyperparameter under another key: one facet for both (a figure
+# with its own value, e.g. the training loss of the σ = 1 model, is filed under that value only).
+_ALIASES: Final = {"train_std": "pert.std", "pert_amp": "amp"}
 # Figure-sidecar keys that describe the figure set rather than the figure (`varying` lists keys).
 _NOT_FACETS: Final = frozenset({"varying"})
 _THUMB_SUFFIXES: Final = (".png", ".webp", ".jpeg", ".jpg", ".svg")
@@ -118,7 +122,7 @@ def _keys_of(row: Mapping[str, Any], linked: Mapping[str, list[Any]]) -> dict[st
     (`linked`, see `_linked_keys`) where the figure has no value of its own."""
     own = {k: row.get(k) for k in ("part", "analysis", "figure")}
     own.update((k, v) for k, v in flatten(row.get("hps") or {}).items() if k not in _NOT_FACETS)
-    own.update(flatten(row.get("params") or {}))
+    own.update((_ALIASES.get(k, k), v) for k, v in flatten(row.get("params") or {}).items())
     keys = {k: [_value(v)] for k, v in own.items()}
     for k, values in linked.items():
         if k not in keys:
