@@ -8,7 +8,7 @@ import pytest
 
 from motorlab.cli import main
 from motorlab.figures._plot_ids import spec_plot_id
-from motorlab.stages import write_figure_set
+from motorlab.stages import report_labels, write_figure_set
 from motorlab.stages._figures import varying_keys
 from motorlab.store import fold_sidecars, provenance, query, write_sidecar
 
@@ -80,3 +80,20 @@ def test_query_figures_by_analysis_and_plot_id(results, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert sorted(r["amp"] for r in rows) == [0.0, 2.0]
     assert all(r["analysis"] == "plant_perts" and r["figure"] == "velocity_profiles" for r in rows)
+
+
+def test_each_figure_folder_has_an_index_page_linking_its_figures(results):
+    page = (results / "part1" / "figures" / "plant_perts" / "curl_full" / "index.html").read_text()
+    assert page.count('class="card"') == 3 and 'href="velocity_profiles__amp-2.html"' in page
+    assert "plant_perts: curl (full)" in page
+
+
+def test_report_labels_name_every_hyperparameter_of_a_figure():
+    hps = {"part": 1, "pert": {"type": "curl", "std": 1.0}, "model": {"feedback_delay_steps": 2}}
+    labels = report_labels("measures_by_sisu__max_net_force__amp-2", part="part2", model_hps=hps,
+                           varying=["pert.type", "model.feedback_delay_steps"], variant="full")
+    assert labels == {"figure": "measures_by_sisu", "part": "part2", "field type": "curl", "delay (steps)": "2",
+                      "variant": "full", "measure": "max_net_force", "amplitude": "2"}
+    assert all(isinstance(v, str) for v in labels.values())  # Snakemake's report sorts them as text
+    group = report_labels(None, part="part1", model_hps=hps, varying=["pert.type"], variant="small")
+    assert group == {"part": "part1", "field type": "curl", "variant": "small"}

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from .. import figures as mf
 from ..analysis._registry import get_analysis
 from ..config import STAGE_VERSIONS, identity
+from ..figures._group_page import write_group_page
 from ..figures._plot_ids import spec_plot_id
 from ..figures._registry import get_figure_set
 from ..figures._sets import figure_params
@@ -31,7 +32,8 @@ def varying_keys(params: Iterable[Mapping[str, object]], compare: Sequence[str])
 
 def write_figure_set(figs: Mapping[str, go.Figure], group: Mapping, models: Sequence[Mapping], *, out_dir,
                      sidecar_path, part: str, formats: Sequence[str], analysis: str | None = None) -> dict:
-    """Write `figs` (HTML + static images) with a sidecar per figure, and the group's record.
+    """Write `figs` (HTML + static images) with a sidecar per figure, the folder's index page
+    (`index.html`, see `write_group_page`) and the group's record.
 
     Arguments:
         group: `{"group_id", "label", "compare", "variant", "eval_ids"}` (a `FigureGroup`).
@@ -44,6 +46,7 @@ def write_figure_set(figs: Mapping[str, go.Figure], group: Mapping, models: Sequ
     hyperparameter that varies within the set (`varying`, see `varying_keys`).
     """
     written = mf.write_figures(figs, out_dir, formats=formats)
+    write_group_page(out_dir, written, title=f"{analysis or 'figures'}: {group['label']} ({group['variant']})")
     params = {name: figure_params(name) for name in written}
     varying = varying_keys(params.values(), group["compare"])
     records = []
