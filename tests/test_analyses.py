@@ -129,6 +129,10 @@ def test_readout_norm_end_to_end_through_the_stages(tiny, tmp_path, monkeypatch)
     manifest = stages.finish_part("part1", [*sidecars, *manifests, paths.figure_sidecar("part1", "readout_norm", name)],
                                   manifest_path=paths.part_target("part1"), catalog_path=paths.catalog())
     assert manifest["counts"] == {"evaluation": 2, "figure_set": 1, "model": 2}
+    # the part's end also rewrites the results browser from the catalogue
+    assert manifest["browser"] == "results/index.html"
+    page = (tmp_path / "results" / "index.html").read_text()
+    assert '"name":"readout_norm"' in page and '"total":1' in page
     import sqlite3
 
     with sqlite3.connect(paths.catalog()) as db:
