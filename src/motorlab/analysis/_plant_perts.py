@@ -45,6 +45,20 @@ def measures_table(states: pd.DataFrame, names: Sequence[str] | None = None) -> 
     return table
 
 
+def check_stats_groups(settings: Mapping[str, Any], model_hps: Mapping[str, Any]) -> None:
+    """Raise a ValueError naming `partN.analyses.plant_perts.stats.sisu` unless it holds two
+    distinct values of the evaluated `sisu` (part 2; part 1 has no SISU groups)."""
+    pair = list((settings.get("stats") or {}).get("sisu") or [])
+    if model_hps["part"] != 2:
+        return
+    evaluated = [float(v) for v in settings["sisu"]]
+    missing = [v for v in pair if float(v) not in evaluated]
+    if len(pair) != 2 or missing or pair[0] == pair[1]:
+        raise ValueError(f"part2.analyses.plant_perts.stats.sisu: got {pair!r}; expected two different "
+                         f"values of the evaluated sisu {evaluated}"
+                         + (f" ({', '.join(map(str, missing))} not evaluated)" if missing else ""))
+
+
 class PlantPerts(AbstractAnalysis):
     """Each model is evaluated on every task variant of `tasks` (one evaluation per variant),
     under every amplitude of `pert.amp` of the field type (`pert.type`, or the training type),
@@ -59,6 +73,7 @@ class PlantPerts(AbstractAnalysis):
     figure_versions: ClassVar[tuple[str, ...]] = ("figures", "measures")
 
     def plan(self, settings: Mapping[str, Any], model_hps: Mapping[str, Any]) -> list[EvaluationPlan]:
+        check_stats_groups(settings, model_hps)
         pert_type = settings["pert"]["type"] or model_hps["pert"]["type"]
         noise_std = noise(settings, model_hps)
         return [EvaluationPlan(variant, {

@@ -41,16 +41,19 @@ def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str,
 
 
 def behaviour_figures(tables, models, group) -> dict[str, go.Figure]:
-    """Trajectories, profiles and measure violins of a `plant_perts` group (see
-    `motorlab.figures._sets.build_group_figures`), and the members' training losses except for
-    the `small` variant."""
+    """Trajectories, profiles, measure violins, summaries and statistics tables of a
+    `plant_perts` group (see `motorlab.figures._sets.build_group_figures`; the SISU pair of the
+    statistics from `group["settings"]["stats"]["sisu"]` when given), and the members' training
+    losses except for the `small` variant."""
     hps = [m["hps"] for m in models]
     compare = list(group["compare"])
     best = [best_replicate(m["replicates"]) for m in models]
     states = tag(list(tables["states"]), hps, compare, best)
     measures = tag(list(tables["measures"]), hps, compare)
+    stats = (group.get("settings") or {}).get("stats") or {}
     figs = build_group_figures(states, measures, variant=group["variant"], compare=compare,
-                               part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]))
+                               part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]),
+                               stats_sisu=stats.get("sisu"))
     if group["variant"] != "small":
         figs.update(loss_figures(models, compare))
     return figs
