@@ -7,13 +7,14 @@ Adding an analysis: one module with an `AbstractAnalysis` subclass, its section 
 from types import MappingProxyType
 
 from ._interface import AbstractAnalysis
+from ._cross_eval import ControlWeight, CrossEval, SizeStudy
 from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
 from .fixed_points._analysis import FixedPointsAnalysis
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
     a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm())
-})
+} | {a.name: a for a in (CrossEval(), ControlWeight(), SizeStudy())})
 
 
 def get_analysis(name: str) -> AbstractAnalysis:

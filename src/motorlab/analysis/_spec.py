@@ -15,6 +15,7 @@ from ..sim._specs import ModelSpec, SpecError, as_integer, section, as_model_spe
 _KEYS = ("eval_n", "seed", "task", "pert", "sisu", "model")
 _TASK_KEYS = ("grid_n", "n_directions", "reach_length")
 _NOISE_KEYS = ("feedback_noise_std", "motor_noise_std")
+_MODEL_KEYS = _NOISE_KEYS + ("feedback_delay_steps",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,9 @@ class EvalSpec:
         feedback_noise_std, motor_noise_std: evaluation noise; None = the training value.
         eval_n: evaluation repeats (independent noise samples; 1 is used without noise).
         seed: evaluation seed (the eval key of `make_keys(seed)`).
+        feedback_delay_steps: evaluation feedback delay in steps; None = the training value. A
+            model can take any integer delay 0 <= d <= n_steps - 2 (with more, no feedback from
+            the trial would arrive before it ends).
     """
 
     model: ModelSpec
@@ -43,6 +47,7 @@ class EvalSpec:
     motor_noise_std: float | None
     eval_n: int
     seed: int
+    feedback_delay_steps: int | None = None
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
@@ -62,6 +67,11 @@ class EvalSpec:
                  "a number >= 0 or None")):
             if not ok:
                 raise SpecError(f"EvalSpec: {name} = {getattr(self, name)!r}; expected {expected}")
+        delay, n_steps = self.feedback_delay_steps, self.model.environment.n_steps
+        if delay is not None and not (isinstance(delay, int) and not isinstance(delay, bool)
+                                      and 0 <= delay <= n_steps - 2):
+            raise SpecError(f"EvalSpec: feedback_delay_steps = {delay!r}; a model with n_steps {n_steps} can "
+                            f"take an integer delay from 0 to {n_steps - 2} (model.feedback_delay_steps)")
         if self.model.n_context and not self.sisu:
             raise SpecError(f"EvalSpec: a part-2 model needs evaluation `sisu` values, got {self.sisu!r}")
         if not self.model.n_context and self.sisu is not None:
@@ -72,8 +82,8 @@ class EvalSpec:
     def from_hps(cls, eval_hps: Mapping[str, Any], model_hps: "Mapping[str, Any] | ModelSpec") -> "EvalSpec":
         """Read a resolved evaluation tree: `eval_n`, `seed`, `task` {grid_n, n_directions,
         reach_length}, `pert` {type, amp: list}, `sisu` (list; ignored for a part-1 model, whose
-        plan has none) and optional `model` {feedback_noise_std, motor_noise_std} (null: the
-        training value), for the model of `model_hps`."""
+        plan has none) and optional `model` {feedback_noise_std, motor_noise_std,
+        feedback_delay_steps} (null: the training value), for the model of `model_hps`."""
         where = "EvalSpec"
         model = as_model_spec(model_hps)
         check_keys(eval_hps, _KEYS, "", where)
@@ -81,7 +91,7 @@ class EvalSpec:
         check_keys(task, _TASK_KEYS, "task.", where)
         check_keys(pert, ("type", "amp"), "pert.", where)
         noise = eval_hps.get("model") or {}
-        check_keys(noise, _NOISE_KEYS, "model.", where)
+        check_keys(noise, _MODEL_KEYS, "model.", where)
         seq = lambda v: tuple(float(x) for x in v)  # noqa: E731
         sisu = eval_hps.get("sisu") if model.n_context else None
         return cls(
@@ -97,6 +107,8 @@ class EvalSpec:
             motor_noise_std=_optional(noise, "motor_noise_std", where),
             eval_n=read(eval_hps, "eval_n", as_integer, "", where, lambda v: v >= 1, "an integer >= 1"),
             seed=read(eval_hps, "seed", as_integer, "", where, lambda v: v >= 0, "an integer >= 0"),
+            feedback_delay_steps=None if noise.get("feedback_delay_steps") is None else read(
+                noise, "feedback_delay_steps", as_integer, "model.", where, lambda v: v >= 0, "an integer >= 0"),
         )
 
     @classmethod

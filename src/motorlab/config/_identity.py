@@ -26,6 +26,9 @@ STAGE_VERSIONS: dict[str, int] = {
     "figures": 2,
     "fixed_points": 2,
     "readout_norm": 1,
+    "cross_eval": 1,
+    "network_basic": 1,
+    "tangling": 1,
 }
 
 ID_LENGTH = 16

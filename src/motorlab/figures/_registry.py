@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
 from ._fixed_points import fixed_point_figure_set
 from ._readout_norm import readout_norm_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
@@ -51,10 +52,11 @@ def behaviour_figures(tables, models, group) -> dict[str, go.Figure]:
     states = tag(list(tables["states"]), hps, compare, best)
     measures = tag(list(tables["measures"]), hps, compare)
     stats = (group.get("settings") or {}).get("stats") or {}
-    figs = build_group_figures(states, measures, variant=group["variant"], compare=compare,
+    variant = group["variant"].split("+")[0]  # an evaluation block's variant: <task variant>+<block>
+    figs = build_group_figures(states, measures, variant=variant, compare=compare,
                                part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]),
                                stats_sisu=stats.get("sisu"))
-    if group["variant"] != "small":
+    if variant != "small" and variant == group["variant"]:
         figs.update(loss_figures(models, compare))
     return figs
 
@@ -73,6 +75,9 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "behaviour": behaviour_figures,
     "fixed_points": fixed_point_figures,
     "readout_norm": readout_norm_figures,
+    "cross_eval": cross_eval_figures,
+    "control_weight": control_weight_figures,
+    "size_study": size_study_figures,
 })
 
 
