@@ -10,11 +10,12 @@ from ._interface import AbstractAnalysis
 from ._cross_eval import ControlWeight, CrossEval, SizeStudy
 from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
+from ._supplements import NetworkBasic, Tangling
 from .fixed_points._analysis import FixedPointsAnalysis
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
     a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm())
-} | {a.name: a for a in (CrossEval(), ControlWeight(), SizeStudy())})
+} | {a.name: a for a in (CrossEval(), ControlWeight(), SizeStudy(), NetworkBasic(), Tangling())})
 
 
 def get_analysis(name: str) -> AbstractAnalysis:

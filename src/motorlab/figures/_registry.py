@@ -17,6 +17,7 @@ import plotly.graph_objects as go
 
 from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
 from ._fixed_points import fixed_point_figure_set
+from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
 from ._training import loss_history
@@ -78,6 +79,8 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "cross_eval": cross_eval_figures,
     "control_weight": control_weight_figures,
     "size_study": size_study_figures,
+    "network_basic": network_basic_figures,
+    "tangling": tangling_figures,
 })
 
 
