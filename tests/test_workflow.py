@@ -176,13 +176,15 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     run = snakemake(tmp_path, "-n", "results/part2/all")
     assert run.returncode == 0, run.stderr[-2000:]
     counts = job_counts(run.stdout + run.stderr)
-    # 2 methods x 2 sigmas = 4 models; plant_perts: 2 task variants each; fixed points and
-    # readout norms of the 4 models; figure groups: plant_perts 2 methods x 2 variants, fixed
-    # points and readout norms one per method (sigma is compared within a group); feedback
-    # impulses on the 2 pai-asf models, one figure group
-    assert counts == {"train": 4, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
-                      "readout_norm_tables": 4, "feedback_perts_tables": 2, "analysis_figures": 9,
-                      "part_all": 1}
+    # 2 methods x 2 sigmas = 4 models, and 2 at hidden 64 for the size study; plant_perts: 2 task
+    # variants of the 4; fixed points and tangling of the 4, readout norms of all 6, size study of
+    # the 4 pai-asf; figure groups: plant_perts 2 methods x 2 variants, fixed points and tangling
+    # one per method, readout norms one per method and size, one size study (sigma is compared
+    # within a group)
+    assert counts == {"train": 6, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
+                      "readout_norm_tables": 6, "size_study_tables": 4, "tangling_tables": 4,
+                      "feedback_perts_tables": 2,
+                      "analysis_figures": 13, "part_all": 1}
 
 
 @pytest.mark.parametrize("config", ["demo.yaml", "config.yaml"])

@@ -90,6 +90,7 @@ def group_params(wildcards):
         "compare": list(g.compare),
         "variant": g.variant,
         "eval_ids": [m.eval_id for m in g.members],
+        "settings": STUDY.analyses(wildcards.part)[wildcards.analysis],
     }
 
 
