@@ -9,10 +9,12 @@ from types import MappingProxyType
 from ._interface import AbstractAnalysis
 from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
+from ._sisu_pert import SisuPert
 from .fixed_points._analysis import FixedPointsAnalysis
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
-    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm())
+    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(),
+                        SisuPert())
 })
 
 

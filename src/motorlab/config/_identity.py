@@ -26,6 +26,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "figures": 2,
     "fixed_points": 2,
     "readout_norm": 1,
+    "sisu_pert": 1,
 }
 
 ID_LENGTH = 16
