@@ -10,11 +10,12 @@ from ._interface import AbstractAnalysis
 from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
 from ._sisu_pert import SisuPert
+from ._unit_ablation import UnitAblation
 from .fixed_points._analysis import FixedPointsAnalysis
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
     a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(),
-                        SisuPert())
+                        SisuPert(), UnitAblation())
 })
 
 

@@ -27,6 +27,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "fixed_points": 2,
     "readout_norm": 1,
     "sisu_pert": 1,
+    "unit_ablation": 1,
 }
 
 ID_LENGTH = 16

@@ -137,6 +137,7 @@ _ANALYSIS_RULES: dict[str, Leaf | str] = {
     "sisu_pert.final": _FLOATS,
     "sisu_pert.n_units_shown": _INT_GE1,
     "*.chunk": _INT_GE1,
+    "*.units": Leaf(list, element=Leaf(int, ge=0), nullable=True),
     "*.pert.type": Leaf(str, choices=PERT_TYPES, nullable=True),
     "*.pert.amp.curl": _FLOATS,
     "*.pert.amp.constant": _FLOATS,

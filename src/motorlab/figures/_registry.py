@@ -18,6 +18,7 @@ import plotly.graph_objects as go
 from ._fixed_points import fixed_point_figure_set
 from ._readout_norm import readout_norm_figures
 from ._sisu_pert import sisu_pert_figures
+from ._unit_ablation import unit_ablation_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
 from ._training import loss_history
 
@@ -72,6 +73,7 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "fixed_points": fixed_point_figures,
     "readout_norm": readout_norm_figures,
     "sisu_pert": sisu_pert_figures,
+    "unit_ablation": unit_ablation_figures,
 })
 
 
