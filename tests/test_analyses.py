@@ -24,7 +24,8 @@ def tiny():
 
 
 def test_registry_lists_every_analysis_with_its_defaults_versions_and_figure_set():
-    assert set(ANALYSES) == {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "freq_response"}
+    assert set(ANALYSES) >= {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "freq_response",
+                             "sisu_pert", "unit_ablation"}
     defaults = analysis_defaults()
     for name, unit in ANALYSES.items():
         assert isinstance(unit, AbstractAnalysis) and unit.name == name and get_analysis(name) is unit
@@ -37,7 +38,8 @@ def test_registry_lists_every_analysis_with_its_defaults_versions_and_figure_set
 
 
 def test_unknown_analysis_names_the_known_ones():
-    with pytest.raises(KeyError, match="unknown analysis 'nope'; expected one of " + ", ".join(sorted(ANALYSES))):
+    with pytest.raises(KeyError, match="unknown analysis 'nope'; expected one of "
+                                       + ", ".join(sorted(ANALYSES))):
         get_analysis("nope")
 
 

@@ -180,11 +180,12 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     # variants of the 4; fixed points and tangling of the 4, readout norms of all 6, size study of
     # the 4 pai-asf; figure groups: plant_perts 2 methods x 2 variants, fixed points and tangling
     # one per method, readout norms one per method and size, one size study (sigma is compared
-    # within a group)
+    # within a group); feedback impulses on the 2 pai-asf models, one group; sisu_pert: the 2
+    # pai-asf models x 2 variants, one group per variant; unit_ablation: the 2 pai-asf models, one group
     assert counts == {"train": 6, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
                       "readout_norm_tables": 6, "size_study_tables": 4, "tangling_tables": 4,
-                      "feedback_perts_tables": 2,
-                      "analysis_figures": 13, "part_all": 1}
+                      "feedback_perts_tables": 2, "sisu_pert_tables": 4, "unit_ablation_tables": 2,
+                      "analysis_figures": 16, "part_all": 1}
 
 
 @pytest.mark.parametrize("config", ["demo.yaml", "config.yaml"])

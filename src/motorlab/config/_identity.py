@@ -31,6 +31,8 @@ STAGE_VERSIONS: dict[str, int] = {
     "cross_eval": 1,
     "network_basic": 1,
     "tangling": 1,
+    "sisu_pert": 1,
+    "unit_ablation": 1,
 }
 
 ID_LENGTH = 16

@@ -130,6 +130,19 @@ _ANALYSIS_RULES: dict[str, Leaf | str] = {
     "fixed_points.grid_n": _INT_GE1,
     "fixed_points.candidate_stride": _INT_GE1,
     "fixed_points.n_pcs": _INT_GE1,
+    # the analyses inside the network (issue 10)
+    "sisu_pert.tasks": "tasks",
+    "sisu_pert.eval_n": _INT_GE1,
+    "sisu_pert.step": Leaf(int, ge=0),
+    "sisu_pert.final": _FLOATS,
+    "sisu_pert.n_units_shown": _INT_GE1,
+    "*.chunk": _INT_GE1,
+    "*.units": Leaf(list, element=Leaf(int, ge=0), nullable=True),
+    "*.pert.type": Leaf(str, choices=PERT_TYPES, nullable=True),
+    "*.pert.amp.curl": _FLOATS,
+    "*.pert.amp.constant": _FLOATS,
+    "*.model.feedback_noise_std": Leaf(float, ge=0, nullable=True),
+    "*.model.motor_noise_std": Leaf(float, ge=0, nullable=True),
 }
 
 
