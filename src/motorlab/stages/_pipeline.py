@@ -51,14 +51,17 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
 
     Run it on one host only (a Snakemake local rule): the catalogue is written under a lock.
     """
-    import fcntl
     import json
 
     products = []
     for s in sorted(map(str, sidecars)):
         if not s.endswith(".json"):
             raise ValueError(f"{s}: expected a product's JSON sidecar or manifest")
-        rec = json.loads(Path(s).read_text())
+        try:
+            rec = json.loads(Path(s).read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{s}: corrupt sidecar, not readable JSON ({e}); delete it and its "
+                             f"product so that the workflow remakes them") from None
         paths = rec.get("paths") or [rec.get("path")]
         products.append({"kind": rec["kind"], "id": rec["id"], "sidecar": relative_path(s),
                          "paths": [p for p in paths if p]})
@@ -67,11 +70,7 @@ def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_pa
     if catalog_path is not None:
         from ..store._catalog import fold_sidecars
 
-        lock = Path(catalog_path).with_suffix(".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "w") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            fold_sidecars(results_dir, catalog_path)
+        fold_sidecars(results_dir, catalog_path)  # under the catalogue's lock (`store.catalog_lock`)
         manifest["catalog"] = relative_path(catalog_path)
     write_json(manifest_path, manifest)
     return manifest
