@@ -122,7 +122,7 @@ def test_all_problems_are_reported_at_once_and_each_only_once():
     assert sorted(errors) == [
         "part1.train.model.hiden_size: unknown key 'hiden_size'; did you mean 'hidden_size'?",
         "part1.train.pert.std: got -1.0; expected a number >= 0",
-        "part1.train.seed: got -5; expected an integer >= 0",
+        "part1.train.seed: got -5; expected an integer >= 0 and <= 4294967295",
     ]
     with pytest.raises(ConfigError, match=r"invalid configuration \(3 problems\):\n  - part1"):
         load_study(config)

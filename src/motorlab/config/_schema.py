@@ -19,6 +19,7 @@ from ..sim._controllers import CONTROLLERS
 from ..sim._fields import FIELD_TYPES
 from ..sim._plant import DISCRETISATIONS
 from ..train._methods import METHODS as METHOD_CLASSES
+from ._crosschecks import cross_check_train
 from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
 
 # Choice lists come from the library's registries: a new field type or method validates as soon
@@ -26,6 +27,7 @@ from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
 PERT_TYPES = FIELD_TYPES.names
 METHODS = METHOD_CLASSES.names
 MODEL_KINDS = tuple(CONTROLLERS)
+SEED_MAX = 2**32 - 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +77,7 @@ _FLOATS = Leaf(list, element=Leaf(float), nonempty=True)  # evaluation values: [
 
 _TRAIN_RULES: dict[str, Leaf] = {
     "part": Leaf(int, choices=(1, 2)),
-    "seed": Leaf(int, ge=0),
+    "seed": Leaf(int, ge=0, le=SEED_MAX),  # JAX keys take 32-bit seeds: 2**32 would wrap to 0
     "plant.dt": Leaf(float, gt=0),
     "plant.n_steps": Leaf(int, ge=2),
     "plant.mass": Leaf(float, gt=0),
@@ -258,19 +260,7 @@ def validate_train(tree: Mapping[str, Any], template: Mapping[str, Any], path: s
                    errors: list[str]) -> dict[str, Any]:
     """Check and convert a training tree (already merged over `template`, the defaults)."""
     out = _walk(tree, template, _TRAIN_RULES.get, "", path, _leaf_paths(template), errors)
-    try:
-        if out["train"]["constant_lr_iterations"] > out["train"]["n_batches"]:
-            errors.append(f"{path}.train.constant_lr_iterations: got {out['train']['constant_lr_iterations']}; "
-                          f"expected at most train.n_batches ({out['train']['n_batches']})")
-    except (KeyError, TypeError):
-        pass  # already reported
-    try:
-        model, dt = out["model"], out["plant"]["dt"]
-        if "tau" in CONTROLLERS[model["kind"]].model_keys and not model["tau"] >= dt:
-            errors.append(f"{path}.model.tau: got {model['tau']!r}; expected at least plant.dt "
-                          f"({dt!r}) for model.kind {model['kind']!r} (alpha = dt/tau <= 1)")
-    except (KeyError, TypeError):
-        pass  # already reported
+    cross_check_train(out, path, errors)
     return out
 
 

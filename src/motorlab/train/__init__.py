@@ -31,7 +31,10 @@ from ._spec import (
 )
 from ._selection import (
     CRITERIA as CRITERIA,
+    LEARNED_FRACTION as LEARNED_FRACTION,
     REPLICATE_CRITERION as REPLICATE_CRITERION,
+    TrainingDidNotLearn as TrainingDidNotLearn,
+    did_not_learn as did_not_learn,
     included_by as included_by,
     select_replicates as select_replicates,
     stack_best as stack_best,
