@@ -217,15 +217,15 @@ def test_presets_spread_like_any_value():
 
 
 @pytest.mark.parametrize("preset, message", [
-    ("physical", "part1.train.preset: got 'physical'; expected one of 'physical_units' or null"),
-    (3, "part1.train.preset: got 3; expected one of 'physical_units' or null"),
+    ("physical", "part1.train.preset: got 'physical'; expected one of 'large_network', 'physical_units' or null"),
+    (3, "part1.train.preset: got 3; expected one of 'large_network', 'physical_units' or null"),
 ])
 def test_an_unknown_preset_lists_the_available_ones(preset, message):
     errors = errors_of({"part1": {"train": {"preset": preset, "pert.std": [0, 1]}}})
     assert len(errors) == 1 and errors[0].startswith(message), errors
     if preset == "physical":
         assert errors[0].endswith("(did you mean 'physical_units'?)")
-    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'physical_units'"):
+    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'large_network', 'physical_units'"):
         train_preset("nope")
 
 
