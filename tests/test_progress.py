@@ -25,3 +25,14 @@ def test_a_terminal_gets_a_bar_and_no_log_lines(caplog):
         for _ in range(5):
             progress.advance()
     assert progress._bar is None and progress.done == 5 and not caplog.records
+
+
+def test_a_workflow_job_log_gets_the_plain_progress_lines(tmp_path):
+    from motorlab.stages import job_log
+
+    log = tmp_path / "job.log"
+    with job_log(log):
+        assert list(track(range(3), "fixed points: replicates", logger="motorlab.fixed_points")) == [0, 1, 2]
+    text = log.read_text()
+    assert "[motorlab.fixed_points] fixed points: replicates: 3/3" in text
+    assert not logging.getLogger("motorlab").handlers  # the job's handler is gone afterwards
