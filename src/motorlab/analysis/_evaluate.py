@@ -191,7 +191,8 @@ def evaluate(model: AbstractController, spec: EvalSpec, *,
     keep = check_keep(keep)
     m = spec.model
     env = m.environment.environment(feedback_noise_std=spec.feedback_noise_std,
-                                    motor_noise_std=spec.motor_noise_std, n_steps=spec.n_steps)
+                                    motor_noise_std=spec.motor_noise_std, n_steps=spec.n_steps,
+                                    feedback_delay_steps=spec.feedback_delay_steps)
     base = centre_out(spec.grid_n, spec.n_directions, spec.reach_length, m.environment.workspace)
     cond = make_conditions(base, spec.field_type, spec.amplitudes, spec.sisu)
     if spec.impulse is not None and spec.impulse.direction == "xy":

@@ -17,6 +17,7 @@ _KEYS = ("eval_n", "seed", "task", "pert", "sisu", "model", "impulse", "n_steps"
 _TASK_KEYS = ("grid_n", "n_directions", "reach_length")
 _NOISE_KEYS = ("feedback_noise_std", "motor_noise_std")
 _IMPULSE_KEYS = ("channel", "start", "duration", "direction", "amp")
+_MODEL_KEYS = _NOISE_KEYS + ("feedback_delay_steps",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +37,9 @@ class EvalSpec:
             (conditions become impulse amplitude × [direction group] × field amplitude × SISU ×
             trial); None for none. Optional, so evaluations without it keep their trees.
         n_steps: trial length (states per trial) overriding the training value; None keeps it.
+        feedback_delay_steps: evaluation feedback delay in steps; None = the training value. A
+            model can take any integer delay 0 <= d <= n_steps - 2 (with more, no feedback from
+            the trial would arrive before it ends).
     """
 
     model: ModelSpec
@@ -51,6 +55,7 @@ class EvalSpec:
     seed: int
     impulse: FeedbackImpulse | None = None
     n_steps: int | None = None
+    feedback_delay_steps: int | None = None
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
@@ -73,6 +78,12 @@ class EvalSpec:
                  "a FeedbackImpulse or None")):
             if not ok:
                 raise SpecError(f"EvalSpec: {name} = {getattr(self, name)!r}; expected {expected}")
+        delay = self.feedback_delay_steps
+        n_steps = self.model.environment.n_steps if self.n_steps is None else self.n_steps
+        if delay is not None and not (isinstance(delay, int) and not isinstance(delay, bool)
+                                      and 0 <= delay <= n_steps - 2):
+            raise SpecError(f"EvalSpec: feedback_delay_steps = {delay!r}; a model with n_steps {n_steps} can "
+                            f"take an integer delay from 0 to {n_steps - 2} (model.feedback_delay_steps)")
         if self.model.n_context and not self.sisu:
             raise SpecError(f"EvalSpec: a part-2 model needs evaluation `sisu` values, got {self.sisu!r}")
         if not self.model.n_context and self.sisu is not None:
@@ -93,10 +104,10 @@ class EvalSpec:
     def from_hps(cls, eval_hps: Mapping[str, Any], model_hps: "Mapping[str, Any] | ModelSpec") -> "EvalSpec":
         """Read a resolved evaluation tree: `eval_n`, `seed`, `task` {grid_n, n_directions,
         reach_length}, `pert` {type, amp: list}, `sisu` (list; ignored for a part-1 model, whose
-        plan has none), optional `model` {feedback_noise_std, motor_noise_std} (null: the
-        training value), optional `impulse` {channel, start, duration, direction, amp: list}
-        (`impulse_from_hps`) and optional `n_steps` (null: the training value), for the model
-        of `model_hps`."""
+        plan has none), optional `model` {feedback_noise_std, motor_noise_std,
+        feedback_delay_steps} (null: the training value), optional `impulse` {channel, start,
+        duration, direction, amp: list} (`impulse_from_hps`) and optional `n_steps` (null: the
+        training value), for the model of `model_hps`."""
         where = "EvalSpec"
         model = as_model_spec(model_hps)
         check_keys(eval_hps, _KEYS, "", where)
@@ -104,7 +115,7 @@ class EvalSpec:
         check_keys(task, _TASK_KEYS, "task.", where)
         check_keys(pert, ("type", "amp"), "pert.", where)
         noise = eval_hps.get("model") or {}
-        check_keys(noise, _NOISE_KEYS, "model.", where)
+        check_keys(noise, _MODEL_KEYS, "model.", where)
         seq = lambda v: tuple(float(x) for x in v)  # noqa: E731
         sisu = eval_hps.get("sisu") if model.n_context else None
         return cls(
@@ -123,6 +134,8 @@ class EvalSpec:
             impulse=None if eval_hps.get("impulse") is None else impulse_from_hps(eval_hps["impulse"]),
             n_steps=None if eval_hps.get("n_steps") is None else read(
                 eval_hps, "n_steps", as_integer, "", where, lambda v: v >= 2, "an integer >= 2 or null"),
+            feedback_delay_steps=None if noise.get("feedback_delay_steps") is None else read(
+                noise, "feedback_delay_steps", as_integer, "model.", where, lambda v: v >= 0, "an integer >= 0"),
         )
 
     @classmethod
