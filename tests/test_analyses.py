@@ -127,7 +127,9 @@ def test_readout_norm_end_to_end_through_the_stages(tiny, tmp_path, monkeypatch)
                          "variant": group.variant, "eval_ids": [m.eval_id for m in group.members]},
         manifests=manifests, model_sidecars=sidecars, out_dir=paths.figure_dir("part1", "readout_norm", name),
         sidecar_path=paths.figure_sidecar("part1", "readout_norm", name), part="part1", formats=("html",))
-    assert [f["name"] for f in summary["figures"]] == ["readout_norm"]
+    assert [f["name"] for f in summary["figures"]] == ["readout_norm", "stats__by-train_std"]
+    stats = summary["figures"][1]["paths"]  # the statistics table, as a figure and as CSV beside it
+    assert any(p.endswith("stats__by-train_std.csv") for p in stats)
     manifest = stages.finish_part("part1", [*sidecars, *manifests, paths.figure_sidecar("part1", "readout_norm", name)],
                                   manifest_path=paths.part_target("part1"), catalog_path=paths.catalog())
     assert manifest["counts"] == {"evaluation": 2, "figure_set": 1, "model": 2}
@@ -138,7 +140,8 @@ def test_readout_norm_end_to_end_through_the_stages(tiny, tmp_path, monkeypatch)
     import sqlite3
 
     with sqlite3.connect(paths.catalog()) as db:
-        assert db.execute("select analysis, figure from figures").fetchall() == [("readout_norm", "readout_norm")]
+        assert sorted(db.execute("select analysis, figure from figures").fetchall()) == [
+            ("readout_norm", "readout_norm"), ("readout_norm", "stats")]
         rows = db.execute("select analysis, variant from evaluations").fetchall()
     assert rows == [("readout_norm", "weights")] * 2
 

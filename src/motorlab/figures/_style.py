@@ -58,6 +58,10 @@ LABELS: Final[dict[str, str]] = {
     "eval": "Evaluation",
     "condition": "Condition",
     "t": "Time step",
+    "train_condition": "Trained at",
+    "test_condition": "Tested at",
+    "model__hidden_size": "Hidden units",
+    "field": "Test field",
 }
 """Axis and legend titles for the condition and hyperparameter columns."""
 

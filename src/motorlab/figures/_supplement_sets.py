@@ -3,7 +3,7 @@
 * `network_basic`: weight distributions (input, recurrent, readout) by training condition and by
   replicate, and per member model the training loss of every term and replicate, with each
   replicate's kept (best) iteration starred and excluded replicates dashed;
-* `tangling`: distributions of tangling Q(t) by SISU (legend train std, one per amplitude) and by
+* `tangling`: distributions of log10 tangling Q(t) by SISU (legend train std, one per amplitude) and by
   train std (legend amplitude), with statistics tables (lowest vs highest train std; SISU
   extremes) Holm-corrected across the set.
 
@@ -83,12 +83,18 @@ def tangling_figures(tables, models, group) -> dict[str, object]:
     table = _tagged(tables["tangling"], models, group)
     figs: dict[str, object] = {}
     has_sisu = bool(np.isfinite(table["sisu"].to_numpy(float)).any())
+    # Q spans many decades (ε = 1e-6 makes near-repeated states with different flows huge):
+    # the violins show log10 Q; the statistics use Q itself
+    logq = table.assign(log_tangling=np.log10(np.maximum(table["tangling"].to_numpy(float), 1e-300)))
+    options = {"value_col": "log_tangling", "label": "log<sub>10</sub> tangling (1 / time²)", "signed": True}
     for amp in ordered_values(table["pert_amp"].tolist()):
-        at = table[table["pert_amp"] == amp]
+        at = logq[logq["pert_amp"] == amp]
         if has_sisu:
             figs[f"tangling_by_sisu__amp-{format_value(amp)}"] = tangling_violins(
-                thin(at, ["sisu", column]), x="sisu", color=column, title=f"Field amplitude {format_value(amp)}")
-    figs["tangling_by_train"] = tangling_violins(thin(table, [column, "pert_amp"]), x=column, color="pert_amp")
+                thin(at, ["sisu", column]), x="sisu", color=column, title=f"Field amplitude {format_value(amp)}",
+                **options)
+    figs["tangling_by_train"] = tangling_violins(thin(logq, [column, "pert_amp"]), x=column, color="pert_amp",
+                                                 **options)
     long = table.assign(measure="tangling", value=table["tangling"].to_numpy(float))
     values = ordered_values(table[column].tolist())
     comparisons = []
