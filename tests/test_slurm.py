@@ -57,8 +57,8 @@ def test_tiny_study_runs_through_sbatch_with_the_profiles_gpu_request(tmp_path):
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(TINY))
     profile_dir, profile = _test_profile(tmp_path)
     cmd = ["timeout", "-s", "INT", str(TIMEOUT_S), str(SNAKEMAKE), "-s", str(REPO / "Snakefile"),
-           "--profile", str(profile_dir), "--directory", str(tmp_path), "--configfile", "config.yaml",
-           "results/part1/all"]
+           "results/part1/all", "--profile", str(profile_dir), "--directory", str(tmp_path),
+           "--configfile", "config.yaml"]  # last: --configfile takes several values
     run = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT_S + 120)
     assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
     assert (tmp_path / "results" / "part1" / "all").exists()
