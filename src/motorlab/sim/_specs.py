@@ -142,15 +142,16 @@ class EnvironmentSpec:
         )
 
     def environment(self, *, feedback_noise_std: float | None = None, motor_noise_std: float | None = None,
-                    n_steps: int | None = None) -> Environment:
+                    n_steps: int | None = None, feedback_delay_steps: int | None = None) -> Environment:
         """The simulation `Environment`; keyword overrides (None: the training value) replace
-        the noise stds and the trial length."""
+        the noise stds, the trial length and the feedback delay."""
         plant = PointMass(mass=self.mass, damping=self.damping, dt=self.dt, discretisation=self.discretisation)
         fb = self.feedback_noise_std if feedback_noise_std is None else feedback_noise_std
         motor = self.motor_noise_std if motor_noise_std is None else motor_noise_std
         return Environment(
             plant=plant,
-            feedback=FeedbackChannel(delay=self.feedback_delay_steps, noise_std=float(fb)),
+            feedback=FeedbackChannel(delay=int(self.feedback_delay_steps if feedback_delay_steps is None
+                                               else feedback_delay_steps), noise_std=float(fb)),
             motor=MotorNoise(std=float(motor), additive_ratio=self.motor_noise_additive_ratio),
             n_steps=int(self.n_steps if n_steps is None else n_steps),
         )

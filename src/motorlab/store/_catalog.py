@@ -14,8 +14,10 @@ column each, named by their key path joined with `__`, e.g. `pert__std`; list va
   sidecar, created, git_commit, versions, replicates, n_included, hps
 * `evaluations`: id, part, analysis, variant, path, paths (every file of the evaluation: its
   states and the tables its analysis declares; the sidecar is its `manifest.json`), sidecar, created, git_commit, versions, model_ids, hps
-* `figures`: id, part, analysis, figure, paths, sidecar, created, git_commit, versions, eval_ids,
-  model_ids, params, hps (flattened columns from hps, then params)
+* `figures`: id, part, analysis, figure, plot_id (the SPEC plot id; null where there is none or
+  the sidecar predates it), paths, sidecar, created, git_commit, versions, eval_ids, model_ids,
+  params, hps (flattened columns from hps, then params: `compare` and `varying` list the group's
+  compared keys and the hyperparameters varying within the figure set)
 * `evaluation_models` (evaluation_id, model_id), `figure_evaluations` (figure_id,
   evaluation_id), `figure_models` (figure_id, model_id): the many-to-many links
 * `catalog_info` (key, value): when and from where it was folded.
@@ -52,7 +54,7 @@ _FIXED = {
                "replicates", "n_included", "hps"),
     "evaluations": ("id", "part", "analysis", "variant", "path", "paths", "sidecar", "created",
                     "git_commit", "versions", "model_ids", "hps"),
-    "figures": ("id", "part", "analysis", "figure", "paths", "sidecar", "created", "git_commit",
+    "figures": ("id", "part", "analysis", "figure", "plot_id", "paths", "sidecar", "created", "git_commit",
                 "versions", "eval_ids", "model_ids", "params", "hps"),
 }
 _JSON_COLUMNS = {"versions", "replicates", "hps", "model_ids", "eval_ids", "paths", "params"}

@@ -26,7 +26,7 @@ from ..config._study import safe_name
 _VIEW_FIELDS = {
     "models": ("id", "part", "path", "created", "n_included", "git_commit"),
     "evaluations": ("id", "part", "analysis", "variant", "path", "created", "git_commit"),
-    "figures": ("id", "part", "analysis", "figure", "created", "git_commit"),
+    "figures": ("id", "part", "analysis", "figure", "plot_id", "created", "git_commit"),
 }
 _LOOKUP_ORDER = {"models": ("models",), "evaluations": ("evaluations", "models"),
                  "figures": ("figures", "evaluations", "models")}

@@ -22,7 +22,9 @@ from ._methods import (
     sample_context_trials as sample_context_trials,
 )
 from ._progress import (
+    LoopProgress as LoopProgress,
     TrainingProgress as TrainingProgress,
+    track as track,
 )
 from ._spec import (
     TrainSpec as TrainSpec,
