@@ -10,10 +10,21 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
+# Snakemake's own YAML reader keeps the second of a key given twice and, for bytes that are not
+# UTF-8, names neither file nor line: read each config file with motorlab's reader first, whose
+# errors name the file, the line and the key (for `--configfile`, Snakemake has read it already:
+# only a duplicate key can still be caught here).
+from motorlab.config import load_yaml as _load_yaml
+
 # `--configfile` replaces (rather than deep-merges into) the default study config.
 if not config:
+    _load_yaml("config/config.yaml")
 
     configfile: "config/config.yaml"
+
+
+for _configfile in workflow.configfiles:
+    _load_yaml(_configfile)
 
 
 

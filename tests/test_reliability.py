@@ -74,3 +74,84 @@ def test_item9_inverted_workspace_is_rejected(tmp_path, workspace):
     with pytest.raises(ConfigError, match=r"part1\.train\.plant\.workspace: got .*; expected \[\[x_min, y_min\], "
                                           r"\[x_max, y_max\]\] with x_min < x_max and y_min < y_max"):
         _study(tmp_path, yaml.safe_dump({"part1": {"train": {"plant.workspace": workspace}}}))
+
+
+def test_item7_snakemake_config_with_a_duplicate_key_names_it(tmp_path):
+    """Snakemake's own reader keeps the second value; the Snakefile reads each config file again."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    repo = Path(__file__).resolve().parents[1]
+    (tmp_path / "dup.yaml").write_text("part1:\n  train:\n    pert.std: 1.0\n    pert.std: 2.0\n")
+    run = subprocess.run([str(Path(sys.executable).with_name("snakemake")), "-s", str(repo / "Snakefile"), "-n",
+                          "-d", str(tmp_path), "--configfile", str(tmp_path / "dup.yaml")],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    assert "key 'pert.std' is given twice in one mapping (lines 3 and 4)" in run.stdout + run.stderr
+
+
+# --- item 14: `motorlab train` goes on after a model that cannot be trained -----------------------
+
+def test_item14_train_reports_a_failed_model_and_trains_the_others(tmp_path, capsys):
+    from motorlab.cli import main
+    config = {"part1": {"train": {
+        "plant.n_steps": 20, "model": {"hidden_size": 8, "n_replicates": 1},
+        "train": {"batch_size": 8, "n_batches": 12, "validation_eval_n": 1},
+        "cases": [{"train.learning_rate": 10.0}, {"train.learning_rate": 0.05}]}}}
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(config))
+    study = load_study(path)
+    bad, good = [m for m, h in study.models("part1").items() if h["train"]["learning_rate"] == 10.0] + \
+        [m for m, h in study.models("part1").items() if h["train"]["learning_rate"] == 0.05]
+    results = tmp_path / "results"
+    status = main(["train", "--configfile", str(path), "--part", "part1", "--results", str(results)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"motorlab: error: {bad}: " in err and "learning_rate" in err and "Traceback" not in err
+    assert f"motorlab: error: 1 model(s) could not be trained: {bad}" in err
+    assert (results / "part1" / "models" / f"{good}.eqx").exists()
+    assert not (results / "part1" / "models" / f"{bad}.eqx").exists()
+
+
+# --- item 15: a config that is not UTF-8 ------------------------------------------------------
+
+def test_item15_non_utf8_config_names_the_file_and_line(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("part1:\n  train:\n    pert.std: 1.0  # café\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.yaml: line 3, column 25: byte 0xe9 is not UTF-8 text; "
+                                          r"expected a UTF-8 file"):
+        load_study(path)
+
+
+# --- item 20: smaller ones ---------------------------------------------------------------------
+
+def test_item20_errors_inside_cases_say_which_block(tmp_path):
+    text = yaml.safe_dump({"part1": {"train": {"cases": [{"pert.std": 0.0}, {"pert.type": "curl"},
+                                                         {"pert.std": -1.0}]}}})
+    with pytest.raises(ConfigError, match=r"part1\.train\.pert\.std: got -1\.0; expected a number >= 0 "
+                                          r"\(in part1\.train\.cases\[2\]\)"):
+        _study(tmp_path, text)
+
+
+def test_item20_no_train_block_prints_the_scale(tmp_path):
+    study = _study(tmp_path, yaml.safe_dump({"part1": {"analyses": {"readout_norm": {}}}}))
+    assert any("part1 has no `train:` block, so each model trains at the packaged full scale: 5 replicates x "
+               "10,000 batches of 250 trials" in n for n in study.notices)
+    small = _study(tmp_path, yaml.safe_dump({"part1": {"train": {"train.n_batches": 5}}}))
+    assert not any("full scale" in n for n in small.notices)
+
+
+def test_item20_integer_hyperparameters_stay_integers_in_query(tmp_path, monkeypatch):
+    import json
+    from test_catalog import make_products
+
+    from motorlab.store import query
+    monkeypatch.chdir(tmp_path)
+    study = load_study({"part1": {"train": {"pert.std": 0.0},
+                                  "analyses": {"plant_perts": {}, "readout_norm": {}}}})
+    results = make_products(tmp_path, study, figures=False)
+    frame = query("evaluations", results_dir=results)
+    assert frame["task__grid_n"].isna().any()  # readout_norm evaluations have no task
+    assert str(frame["task__grid_n"].dtype) == "Int64"
+    assert {int(v) for v in frame["task__grid_n"].dropna()} <= {1, 2}
+    assert json.dumps(int(frame["task__grid_n"].dropna().iloc[0]))

@@ -138,10 +138,11 @@ def test_changing_one_spread_value_reruns_only_the_new_model(study, tmp_path):
     assert counts == {"train": 1, "evaluate": 2, "plant_perts_tables": 2, "analysis_figures": 2, "part_all": 1}
 
 
-@pytest.mark.parametrize("product", ["table", "states", "figures"])
+@pytest.mark.parametrize("product", ["table", "states", "figures", "model"])
 def test_the_part_target_rebuilds_a_deleted_product(study, tmp_path, product):
-    """A deleted analysis table, states table or figure folder is remade by `results/{part}/all`,
-    with only what depends on it: no training, and no evaluation unless the states are gone."""
+    """A deleted analysis table, states table, figure folder or model file is remade by
+    `results/{part}/all`, with only what depends on it: no training unless the model is gone, and
+    no evaluation unless the states (or the model) are gone (issue 15 item 3)."""
     shutil.copytree(study / "results", tmp_path / "results")
     shutil.copytree(study / ".snakemake", tmp_path / ".snakemake", ignore=shutil.ignore_patterns("locks", "log"))
     shutil.copy(study / "config.yaml", tmp_path / "config.yaml")
@@ -149,6 +150,14 @@ def test_the_part_target_rebuilds_a_deleted_product(study, tmp_path, product):
     if product == "figures":
         shutil.rmtree(next(iter(part.glob("figures/plant_perts/*.json"))).with_suffix(""))
         want = {"analysis_figures": 1, "part_all": 1}
+    elif product == "model":
+        next(iter(part.glob("models/*.eqx"))).unlink()
+        run = snakemake(tmp_path, "-n", "results/part1/all")
+        assert run.returncode == 0, run.stderr[-2000:]
+        counts = job_counts(run.stdout + run.stderr)
+        # the model is retrained; its evaluations, tables and figure groups follow it
+        assert counts["train"] == 1 and counts["evaluate"] == 2 and counts["part_all"] == 1, counts
+        return
     else:
         name = "measures" if product == "table" else "states"
         next(iter(part.glob(f"plant_perts/*/{name}.parquet"))).unlink()

@@ -188,6 +188,12 @@ def evaluate(model: AbstractController, spec: EvalSpec, *,
     Returns:
         An `Evaluated` with arrays shaped (eval, replicate, condition, time, ·).
     """
+    if not isinstance(spec, EvalSpec):
+        raise TypeError(f"evaluate: spec is a {type(spec).__name__}; expected an EvalSpec, e.g. "
+                        f"EvalSpec.from_hps(eval_hps, model_hps), which validates an evaluation tree")
+    if not isinstance(model, AbstractController):
+        raise TypeError(f"evaluate: model is a {type(model).__name__}; expected a replicate ensemble "
+                        f"(an AbstractController, as `load_model_file` returns)")
     keep = check_keep(keep)
     m = spec.model
     env = m.environment.environment(feedback_noise_std=spec.feedback_noise_std,

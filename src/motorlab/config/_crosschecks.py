@@ -1,4 +1,5 @@
-"""Checks of a training tree that involve more than one key (after each leaf is checked)."""
+"""Checks of a training tree that involve more than one key (after each leaf is checked), and the
+notice for a part that trains at the packaged full scale."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -30,3 +31,13 @@ def cross_check_train(out: Mapping[str, Any], path: str, errors: list[str]) -> N
                           f"[[x_min, y_min], [x_max, y_max]] with x_min < x_max and y_min < y_max")
     except (KeyError, TypeError, ValueError):
         pass  # already reported
+
+
+def full_scale_notice(part: str, hps: Mapping[str, Any]) -> str:
+    """The notice for a part without a `train:` block: its models use the packaged full-scale
+    training, which takes hours per model on a CPU."""
+    model, train = hps["model"], hps["train"]
+    return (f"{part} has no `train:` block, so each model trains at the packaged full scale: "
+            f"{model['n_replicates']} replicates x {train['n_batches']:,} batches of {train['batch_size']} "
+            f"trials, hidden size {model['hidden_size']} (hours per model on a CPU); give {part}.train "
+            f"(see config/demo.yaml) for a smaller run")

@@ -89,9 +89,16 @@ def load_yaml(source: str | Path) -> Any:
     """
     path = Path(source)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except OSError as e:
         raise ConfigError([f"cannot read config file {str(path)!r}: {e.strerror or e}"]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data[:e.start].count(b"\n") + 1
+        column = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ConfigError([f"{path}: line {line}, column {column}: byte 0x{data[e.start]:02x} is not UTF-8 text; "
+                           f"expected a UTF-8 file (re-save it as UTF-8)"]) from None
     return parse_yaml(text, name=str(path))
 
 

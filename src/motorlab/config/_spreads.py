@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ._errors import ConfigError
-from ._load import expand_dotted
+from ._load import expand_dotted, flatten
 from ._schema import list_depth
 
 SPREAD_KEYS = ("zip", "grid", "cases")
@@ -176,3 +176,20 @@ def _merge(parts: list[Point], path: str, errors: list[str]) -> Point:
 
 def _join(path: str, key: str) -> str:
     return f"{path}.{key}" if path else str(key)
+
+
+def case_of(block: Any, point: Mapping[str, Any], list_depths: Mapping[str, int], path: str) -> str | None:
+    """Which block of a top-level `cases:` list `point` came from, as `"<path>.cases[i]"` (the
+    first case whose keys and values all appear in the point), or None (no `cases:` there)."""
+    cases = block.get("cases") if isinstance(block, Mapping) else None
+    if not isinstance(cases, list):
+        return None
+    flat = flatten(point)
+    for i, case in enumerate(cases):
+        try:
+            case_points = expand_spread(case, list_depths, f"{path}.cases[{i}]")
+        except ConfigError:
+            continue
+        if any(all(k in flat and flat[k] == v for k, v in flatten(c).items()) for c in case_points):
+            return f"{path}.cases[{i}]"
+    return None

@@ -31,7 +31,8 @@ from ._load import (
 )
 from ._match import model_filter_matches
 from ._schema import list_depths, relevant_hps, unknown_key, validate_analyses, validate_train
-from ._spreads import expand_spread
+from ._crosschecks import full_scale_notice
+from ._spreads import case_of, expand_spread
 
 _PART = re.compile(r"^part([12])$")
 _PART_KEYS = ("train", "analyses")
@@ -136,6 +137,8 @@ class Study:
                 if k not in _PART_KEYS:
                     errors.append(unknown_key(f"{key}.{k}", str(k), dict.fromkeys(_PART_KEYS), []))
             self._models[key] = self._resolve_models(key, part_config.get("train") or {}, errors)
+            if not part_config.get("train") and self._models[key]:
+                self.notices.append(full_scale_notice(key, next(iter(self._models[key].values()))))
             self._analyses[key] = self._resolve_analyses(key, part_config.get("analyses") or {}, errors)
         if errors:
             raise ConfigError(errors)
@@ -169,10 +172,11 @@ class Study:
         for i, point in enumerate(points):
             n_errors = len(errors)
             preset = _preset_base(point.pop(PRESET_KEY, None), defaults, number, f"{part}.train", errors)
-            if len(errors) > n_errors:
-                continue
-            hps = validate_train(deep_merge(preset or base, point), defaults, f"{part}.train", errors)
-            if len(errors) > n_errors:
+            if len(errors) == n_errors:
+                hps = validate_train(deep_merge(preset or base, point), defaults, f"{part}.train", errors)
+            if len(errors) > n_errors:  # say which `cases:` block the bad point came from
+                where = case_of(block, point, list_depths(defaults), f"{part}.train")
+                errors[n_errors:] = [f"{m} (in {where})" if where else m for m in errors[n_errors:]]
                 continue
             if hps["part"] != number:
                 errors.append(f"{part}.train.part: got {hps['part']!r}; expected {number} (the part it is under)")

@@ -29,6 +29,9 @@ def make_keys(seed: int) -> tuple[Key, Key, Key]:
     Every model trained with the same seed starts from the same initial weights and sees the
     same training batches, so differences between conditions come from the conditions.
     """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**32:
+        # JAX keys take 32-bit seeds: 2**32 would silently wrap to seed 0
+        raise ValueError(f"seed: got {seed!r}; expected an integer >= 0 and <= 4294967295 (a 32-bit JAX seed)")
     key_init, key_train, key_eval = jr.split(jr.PRNGKey(int(seed)), 3)
     return key_init, key_train, key_eval
 

@@ -4,6 +4,7 @@ They resolve the study config exactly as the workflow does and write the same pr
 same paths (`motorlab.store._paths`), skipping products that already exist unless `--force`.
 """
 
+import sys
 from pathlib import Path
 
 from ..store import _paths as paths
@@ -37,8 +38,12 @@ def _study_part(args):
 def _train(args) -> int:
     from . import _pipeline as pipeline
 
+    from ..train._loop import TrainingDiverged
+    from ..train._selection import TrainingDidNotLearn
+
     study = _study_part(args)
     part, results = args.part, str(args.results)
+    failed = []
     for model_id, hps in study.models(part).items():
         if args.only and model_id not in args.only:
             continue
@@ -46,9 +51,16 @@ def _train(args) -> int:
             print(f"{model_id}: exists, skipped")
             continue
         print(f"{model_id}: training ({study.describe_model(hps)})")
-        pipeline.train(hps, model_id=model_id, part=part, model_path=paths.model(part, model_id, results),
-                       sidecar_path=paths.model_sidecar(part, model_id, results),
-                       history_path=paths.model_history(part, model_id, results))
+        try:
+            pipeline.train(hps, model_id=model_id, part=part, model_path=paths.model(part, model_id, results),
+                           sidecar_path=paths.model_sidecar(part, model_id, results),
+                           history_path=paths.model_history(part, model_id, results))
+        except (TrainingDiverged, TrainingDidNotLearn) as e:  # report it, train the others, fail at the end
+            print(f"motorlab: error: {model_id}: {e}", file=sys.stderr)
+            failed.append(model_id)
+    if failed:
+        print(f"motorlab: error: {len(failed)} model(s) could not be trained: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -151,7 +151,16 @@ def _frame(cat: _Catalog, table: str, rows: list[dict[str, Any]]) -> pd.DataFram
         if table == "figures":
             record["params"] = r.get("params")
         records.append(record)
-    return pd.DataFrame.from_records(records) if records else pd.DataFrame(columns=list(_VIEW_FIELDS[table]))
+    if not records:
+        return pd.DataFrame(columns=list(_VIEW_FIELDS[table]))
+    frame = pd.DataFrame.from_records(records)
+    for column in frame.columns:  # an integer key missing from some rows stays integer, not 1.0
+        values = [r.get(column) for r in records]
+        present = [v for v in values if v is not None]
+        if (len(present) < len(values) and present
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in present)):
+            frame[column] = pd.array(values, dtype="Int64")
+    return frame
 
 
 def query(table: str, where: Mapping[str, Any] | None = None, *, results_dir: str | Path = "results",

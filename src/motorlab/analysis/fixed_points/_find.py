@@ -20,6 +20,7 @@ import jax.random as jr
 import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int, PRNGKeyArray
 
+from ...sim._controllers import AbstractController
 from ._linearise import Cell, eigen, pad_rows, state_jacobian
 from ._solve import (
     DIVERGED as DIVERGED,
@@ -215,6 +216,14 @@ def _per_input(x, k: int, name: str, hidden: int) -> np.ndarray:
     return x
 
 
+def _check_single_cell(cell) -> None:
+    """A controller with a leading replicate axis is an ensemble, not one map."""
+    weight = getattr(getattr(cell, "readout", None), "weight", None)
+    if isinstance(cell, AbstractController) and getattr(weight, "ndim", 2) == 3:
+        raise ValueError(f"cell: got an ensemble of {weight.shape[0]} replicates; expected one replicate "
+                         f"(`motorlab.replicate(ensemble, r)`)")
+
+
 def find_fixed_points(cell: Cell, inputs: Float[ArrayLike, "k i"],
                       starts: Float[ArrayLike, "s h"] | Float[ArrayLike, "k s h"] | None = None, *,
                       key: PRNGKeyArray,
@@ -260,9 +269,13 @@ def find_fixed_points(cell: Cell, inputs: Float[ArrayLike, "k i"],
     Returns:
         `FixedPoints` with K rows. Status codes are in `STATUS_NAMES`.
     """
+    _check_single_cell(cell)
     inputs_np = np.asarray(inputs)
     if inputs_np.ndim != 2:
         raise ValueError(f"inputs must have shape (K, I), got {inputs_np.shape}")
+    if inputs_np.shape[0] == 0:
+        raise ValueError(f"inputs: got an empty batch, shape {inputs_np.shape}; expected at least one "
+                         f"input, shape (K >= 1, I)")
     if cell.input_size is not None and inputs_np.shape[1] != cell.input_size:
         raise ValueError(f"inputs have {inputs_np.shape[1]} features; the cell expects "
                          f"{cell.input_size}")
