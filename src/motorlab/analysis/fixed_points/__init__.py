@@ -2,6 +2,12 @@
 or `FunctionMap(fn)`): the verified finder (trust-region Newton per start), its linearisation,
 continuation along an input, and the analysis drivers that return tables."""
 
+from ._arclength import (
+    BIFURCATION_KINDS as BIFURCATION_KINDS,
+    Bifurcation as Bifurcation,
+    Branch as Branch,
+    arclength_continuation as arclength_continuation,
+)
 from ._continuation import (
     BranchEvent as BranchEvent,
     Branches as Branches,

@@ -21,6 +21,8 @@ import numpy as np
 from jaxtyping import Array, ArrayLike, Bool, Complex, Float, Int, PRNGKeyArray
 
 from ...sim._controllers import AbstractController
+from ._cluster import _outliers, _unique
+from ._deflate import complete
 from ._linearise import Cell, eigen, pad_rows, state_jacobian
 from ._solve import (
     DIVERGED as DIVERGED,
@@ -52,8 +54,13 @@ class FixedPoints(eqx.Module):
         q: ½‖F(u, h) − h‖² at the point (squared hidden-state units), (K, M).
         residual: ‖F(u, h) − h‖∞, (K, M).
         error: ‖Newton step‖∞ at the point: how far the exact root may be, (K, M).
-        support: number of starts that ended at the point, (K, M).
+        support: number of solves that ended at the point: starts, and for points found after
+            the Newton pass the warm or deflated solve that found them, (K, M).
         outlier: support 1 and no other converged start within `outlier_distance`, (K, M).
+        found_by: which pass first found the point: 0 the Newton pass from the starts, 1 a warm
+            start from a neighbouring input's root, 2 deflation; −1 for padding, (K, M).
+        n_warm, n_deflated: verified points added per input by neighbour warm starts and by
+            deflation, (K,).
         eigenvalues: eigenvalues of ∂F/∂h, decreasing modulus, (K, M, H) complex; None when
             not linearised.
         spectral_radius: max |λ|, (K, M); NaN when not linearised.
@@ -74,6 +81,9 @@ class FixedPoints(eqx.Module):
     error: Float[np.ndarray, "k m"]
     support: Int[np.ndarray, "k m"]
     outlier: Bool[np.ndarray, "k m"]
+    found_by: Int[np.ndarray, "k m"]
+    n_warm: Int[np.ndarray, " k"]
+    n_deflated: Int[np.ndarray, " k"]
     eigenvalues: Complex[np.ndarray, "k m h"] | None
     spectral_radius: Float[np.ndarray, "k m"]
     n_unstable: Int[np.ndarray, "k m"]
@@ -153,49 +163,6 @@ def make_starts(states: Float[ArrayLike, "... h"] | None = None, *, key: PRNGKey
     return np.concatenate(parts, axis=0)
 
 
-def _unique(finals, code, err, q, tol: Tolerances):
-    """Greedy clustering of the converged starts of one input -> (labels, representatives)."""
-    labels = np.full(code.shape, -1, dtype=np.int32)
-    reps = []
-    for status in (FIXED_POINT, SLOW_POINT):
-        left = np.flatnonzero(code == status)
-        left = left[np.argsort(q[left], kind="stable")]
-        first = len(reps)
-        while left.size:
-            i = left[0]
-            dist = np.max(np.abs(finals[left] - finals[i]), axis=-1)
-            if status == FIXED_POINT:
-                thr = merge_distance(err[left], err[i], tol)
-            else:
-                thr = np.full(left.shape, tol.slow_unique)
-            member = dist <= thr
-            labels[left[member]] = len(reps)
-            reps.append(i)
-            left = left[~member]
-        # most-supported first within a status
-        counts = np.bincount(labels[labels >= first] - first, minlength=len(reps) - first)
-        order = np.argsort(-counts, kind="stable")
-        remap = np.arange(len(reps))
-        remap[first + order] = np.arange(first, len(reps))
-        sel = labels >= first
-        labels[sel] = remap[labels[sel]]
-        reps[first:] = [reps[first + j] for j in order]
-    return labels, np.asarray(reps, dtype=np.int64)
-
-
-def _outliers(finals, code, labels, reps, distance):
-    converged = finals[code <= SLOW_POINT]
-    flags = np.zeros(len(reps), dtype=bool)
-    for m, i in enumerate(reps):
-        support = np.sum(labels == m)
-        if support > 1:
-            continue
-        d = np.linalg.norm(converged - finals[i], axis=-1)
-        d = d[d > 0]
-        flags[m] = d.size == 0 or np.min(d) > distance
-    return flags
-
-
 def _hidden_size(cell, starts) -> int:
     if cell.hidden_size is not None:
         return cell.hidden_size
@@ -234,7 +201,8 @@ def find_fixed_points(cell: Cell, inputs: Float[ArrayLike, "k i"],
                       max_steps: int = 100, bound: float | None = None,
                       bound_holds_roots: bool | None = None, tolerances: Tolerances | None = None, outlier_distance: float = 1.0,
                       adam_steps: int = 0, adam_lr: float = 0.01, batch_size: int = 4096,
-                      eigenvalues: bool = True) -> FixedPoints:
+                      eigenvalues: bool = True, neighbours: str | Sequence[Sequence[int]]
+                      | None = None, deflation: bool | dict = True) -> FixedPoints:
     """Find and verify the fixed points h* = F(u_k, h*) of a recurrent cell for each input.
 
     Starts (per input: strided `states`, the same plus noise at each of `noise_scales`,
@@ -265,6 +233,12 @@ def find_fixed_points(cell: Cell, inputs: Float[ArrayLike, "k i"],
         adam_steps, adam_lr: optional per-start Adam warm-up on q before the Newton solve.
         batch_size: starts solved per compiled call (memory: about 3 H² floats per start).
         eigenvalues: compute the spectrum of ∂F/∂h at each unique point (on the CPU).
+        neighbours: when the inputs form a sweep ("sweep": k − 1 and k + 1) or a grid (a list
+            of neighbour indices per input), each input is also solved from its neighbours'
+            verified roots (`_deflate.warm_from_neighbours`). None: no warm starts.
+        deflation: after the Newton pass, deflated Newton solves repelled from the roots
+            found (`_deflate.deflate`) until a round adds nothing; True (default options),
+            False, or a dict of options (seeds, rounds, power, shift, max_steps).
 
     Returns:
         `FixedPoints` with K rows. Status codes are in `STATUS_NAMES`.
@@ -320,36 +294,73 @@ def find_fixed_points(cell: Cell, inputs: Float[ArrayLike, "k i"],
     solved = solve_starts(cell, u_all, h0, tolerances=tol, bound=bound, max_steps=max_steps,
                           batch_size=batch_size, adam_steps=adam_steps, adam_lr=adam_lr,
                           bound_holds_roots=bound_holds_roots)
-    return _collect(cell, inputs_np.astype(dtype), solved, tol, outlier_distance, eigenvalues)
-
-
-def _collect(cell, inputs, solved: Solved, tol, outlier_distance, with_eigs) -> FixedPoints:
-    k_in = inputs.shape[0]
+    inputs_np = inputs_np.astype(dtype)
     st = jax.tree.map(lambda x: x.reshape(k_in, -1, *x.shape[1:]), solved)
-    used, err, q = st.starts, st.error, st.q
+    extra, n_warm, n_defl = None, np.zeros(k_in, np.int64), np.zeros(k_in, np.int64)
+    if deflation or neighbours is not None:
+        roots = [st.h[k][st.code[k] == FIXED_POINT] for k in range(k_in)]
+        errs = [st.error[k][st.code[k] == FIXED_POINT] for k in range(k_in)]
+        # one representative per root, so that the deflation operator has few factors
+        for k in range(k_in):
+            lab, reps = _unique(roots[k], np.zeros(len(roots[k]), np.int8), errs[k],
+                                np.zeros(len(roots[k])), tol)
+            roots[k], errs[k] = roots[k][reps], errs[k][reps]
+        extra, n_warm, n_defl = complete(
+            cell, inputs_np, roots, errs, st.starts, key=jr.fold_in(key, 2**20), tol=tol,
+            bound=bound, neighbours=neighbours, deflation=deflation)
+    return _collect(cell, inputs_np, st, extra, n_warm, n_defl, tol, outlier_distance,
+                    eigenvalues)
+
+
+def _with_extra(st, extra, k):
+    """The solves of input k: its starts, then the roots added after the Newton pass."""
+    h, code, err, q, r = st.h[k], st.code[k], st.error[k], st.q[k], st.r[k]
+    source = np.zeros(len(h), np.int8)
+    if extra is None or not len(extra.h[k]):
+        return h, code, err, q, r, source
+    n = len(extra.h[k])
+    return (np.concatenate([h, extra.h[k]]), np.concatenate([code, np.zeros(n, code.dtype)]),
+            np.concatenate([err, extra.error[k]]),
+            np.concatenate([q, 0.5 * np.sum(extra.r[k].astype(np.float64) ** 2, -1)]),
+            np.concatenate([r, extra.r[k]]), np.concatenate([source, extra.source[k]]))
+
+
+def _collect(cell, inputs, st: Solved, extra, n_warm, n_defl, tol, outlier_distance,
+             with_eigs) -> FixedPoints:
+    k_in = inputs.shape[0]
+    used = st.starts
     n_starts, hidden = used.shape[1:]
     found = []
     labels = np.full((k_in, n_starts), -1, dtype=np.int32)
+    solves = []
     for k in range(k_in):
-        lab, reps = _unique(st.h[k], st.code[k], err[k], q[k], tol)
-        labels[k] = lab
-        found.append((reps, _outliers(st.h[k], st.code[k], lab, reps, outlier_distance)))
-    width = max([1] + [len(r) for r, _ in found])
+        h, code, err, q, _, source = sol = _with_extra(st, extra, k)
+        solves.append(sol)
+        lab, reps = _unique(h, code, err, q, tol)
+        labels[k] = lab[:n_starts]
+        first = np.full(len(reps), 3, np.int8)
+        np.minimum.at(first, lab[lab >= 0], source[lab >= 0])
+        found.append((reps, _outliers(h, code, lab, reps, outlier_distance),
+                      np.bincount(lab[lab >= 0], minlength=len(reps)), first))
+    width = max([1] + [len(f[0]) for f in found])
     dt = used.dtype
     points = np.full((k_in, width, hidden), np.nan, dt)
     status = np.full((k_in, width), -1, np.int8)
     fq, fres, ferr = (np.full((k_in, width), np.nan, dt) for _ in range(3))
     support = np.zeros((k_in, width), np.int32)
     outlier = np.zeros((k_in, width), bool)
-    for k, (reps, flags) in enumerate(found):
+    found_by = np.full((k_in, width), -1, np.int8)
+    for k, (reps, flags, counts, first) in enumerate(found):
         m = len(reps)
-        points[k, :m] = st.h[k, reps]
-        status[k, :m] = st.code[k, reps]
-        fq[k, :m] = q[k, reps]
-        fres[k, :m] = np.max(np.abs(st.r[k, reps]), axis=-1)
-        ferr[k, :m] = err[k, reps]
-        support[k, :m] = np.bincount(labels[k][labels[k] >= 0], minlength=m)
+        h, code, err, q, r, _ = solves[k]
+        points[k, :m] = h[reps]
+        status[k, :m] = code[reps]
+        fq[k, :m] = q[reps]
+        fres[k, :m] = np.max(np.abs(r[reps]), axis=-1)
+        ferr[k, :m] = err[reps]
+        support[k, :m] = counts
         outlier[k, :m] = flags
+        found_by[k, :m] = first
     eigs, radius = None, np.full((k_in, width), np.nan, dt)
     n_unstable = np.full((k_in, width), -1, np.int32)
     if with_eigs:
@@ -363,9 +374,10 @@ def _collect(cell, inputs, solved: Solved, tol, outlier_distance, with_eigs) -> 
         n_unstable = np.where(valid, np.sum(np.abs(eigs) > 1.0, axis=-1), -1).astype(np.int32)
     return FixedPoints(
         inputs=inputs, points=points, status=status, q=fq, residual=fres, error=ferr,
-        support=support, outlier=outlier, eigenvalues=eigs, spectral_radius=radius,
+        support=support, outlier=outlier, found_by=found_by, n_warm=n_warm.astype(np.int32),
+        n_deflated=n_defl.astype(np.int32), eigenvalues=eigs, spectral_radius=radius,
         n_unstable=n_unstable, start_status=st.code.astype(np.int8), start_point=labels,
-        start_q=q.astype(dt), start_steps=st.steps.astype(np.int32), starts=used,
+        start_q=st.q.astype(dt), start_steps=st.steps.astype(np.int32), starts=used,
         finals=st.h)
 
 
