@@ -48,7 +48,8 @@ def _train(args) -> int:
         print(f"{model_id}: training ({study.describe_model(hps)})")
         pipeline.train(hps, model_id=model_id, part=part, model_path=paths.model(part, model_id, results),
                        sidecar_path=paths.model_sidecar(part, model_id, results),
-                       history_path=paths.model_history(part, model_id, results))
+                       history_path=paths.model_history(part, model_id, results),
+                       checkpoint_path=paths.train_checkpoint(part, model_id, results))
     return 0
 
 
