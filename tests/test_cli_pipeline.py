@@ -28,6 +28,7 @@ def test_train_then_evaluate_write_the_workflow_products(tmp_path, capsys):
     assert main(["train", *args]) == 0
     (model,) = results.glob("part1/models/*.eqx")
     assert model.with_suffix(".json").exists()
+    assert not list(results.glob("part1/checkpoints/*")), "a finished training removes its checkpoint"
     assert main(["train", *args]) == 0
     assert "exists, skipped" in capsys.readouterr().out
     assert main(["evaluate", *args]) == 0

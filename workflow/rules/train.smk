@@ -5,6 +5,8 @@ rule train:
         sidecar=paths.model_sidecar("{part}", "{model_id}"),
     params:
         hps=model_hps,
+        # not an output: Snakemake keeps it when the job dies, and a rerun resumes from it
+        checkpoint=lambda wc: paths.train_checkpoint(wc.part, wc.model_id),
     threads: 2
     resources:
         mem_mb=4000,

@@ -14,4 +14,5 @@ with job_log(snakemake.log[0]):
         model_path=snakemake.output.model,
         sidecar_path=snakemake.output.sidecar,
         history_path=snakemake.output.history,
+        checkpoint_path=snakemake.params.checkpoint,
     )

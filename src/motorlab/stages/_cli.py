@@ -54,7 +54,8 @@ def _train(args) -> int:
         try:
             pipeline.train(hps, model_id=model_id, part=part, model_path=paths.model(part, model_id, results),
                            sidecar_path=paths.model_sidecar(part, model_id, results),
-                           history_path=paths.model_history(part, model_id, results))
+                           history_path=paths.model_history(part, model_id, results),
+                           checkpoint_path=paths.train_checkpoint(part, model_id, results))
         except (TrainingDiverged, TrainingDidNotLearn) as e:  # report it, train the others, fail at the end
             print(f"motorlab: error: {model_id}: {e}", file=sys.stderr)
             failed.append(model_id)

@@ -12,23 +12,38 @@ import jax
 import numpy as np
 
 from ..store._model_files import atomic_write, provenance, relative_path, save_model_file, write_json
+from ..train._checkpoint import Checkpoint
 from ..train._loop import train_ensemble
 
 
 def train(hps: Mapping, *, model_id: str, part: str, model_path, sidecar_path, history_path,
-          progress: bool = True) -> dict:
+          progress: bool = True, checkpoint_path=None, checkpoint_every: int = 500,
+          checkpoint_minutes: float = 10.0) -> dict:
     """Train one model (an ensemble) and write its `.eqx`, `_history.npz` and `.json` sidecar.
+
+    With `checkpoint_path`, the training saves its state there every `checkpoint_every`
+    iterations or `checkpoint_minutes` minutes (whichever comes first), resumes from it when a
+    rerun finds one of this `model_id` (bit-identical to an uninterrupted run), and removes it
+    at the end.
 
     Returns:
         The sidecar record.
     """
-    result = train_ensemble(hps, progress=progress)
+    checkpoint = None
+    if checkpoint_path is not None:
+        checkpoint = Checkpoint(checkpoint_path, model_id, every_iterations=int(checkpoint_every),
+                                every_seconds=60.0 * float(checkpoint_minutes), log=_say)
+    result = train_ensemble(hps, progress=progress, checkpoint=checkpoint)
     save_model_file(model_path, result.ensemble, hps, result.info, model_id=model_id)
     _write_history(history_path, result)
     record = {"kind": "model", "id": model_id, "part": part, "hps": hps, "path": relative_path(model_path),
               "history_path": relative_path(history_path), "replicates": result.info, **provenance()}
     write_json(sidecar_path, record)
     return record
+
+
+def _say(message: str) -> None:
+    print(f"[motorlab] {message}", flush=True)
 
 
 def _write_history(path, result) -> None:

@@ -6,6 +6,7 @@
       {part}/models/{model_id}.eqx                    a trained ensemble
       {part}/models/{model_id}_history.npz            its loss history and parameter snapshots
       {part}/models/{model_id}.json                   its sidecar
+      {part}/checkpoints/{model_id}.npz               a running training's checkpoint (not an output)
       {part}/{analysis}/{eval_id}/states.parquet      evaluated states (analyses that keep them)
       {part}/{analysis}/{eval_id}/{table}.parquet     each table the analysis declares
       {part}/{analysis}/{eval_id}/manifest.json       the evaluation's sidecar (kind "evaluation")
@@ -21,13 +22,14 @@ and returns a POSIX path string, so that the workflow can call them with wildcar
 from pathlib import PurePosixPath
 
 MODELS = "models"
+CHECKPOINTS = "checkpoints"
 FIGURES = "figures"
 STATES = "states"
 MANIFEST = "manifest.json"
 CATALOG = "catalog.sqlite"
 PART_TARGET = "all"
 # Folder names that an analysis may not take, as they hold other products of a part.
-RESERVED = frozenset({MODELS, FIGURES, PART_TARGET})
+RESERVED = frozenset({MODELS, FIGURES, PART_TARGET, CHECKPOINTS})
 
 
 def _join(*parts: str) -> str:
@@ -62,6 +64,13 @@ def model_sidecar(part: str, model_id: str, results: str = "results") -> str:
 def model_history(part: str, model_id: str, results: str = "results") -> str:
     """A model's training history, `results/{part}/models/{model_id}_history.npz`."""
     return _join(results, part, MODELS, f"{model_id}_history.npz")
+
+
+def train_checkpoint(part: str, model_id: str, results: str = "results") -> str:
+    """A running training's checkpoint, `results/{part}/checkpoints/{model_id}.npz`: not a
+    declared output, so Snakemake leaves it in place when the job is killed; removed when the
+    training finishes."""
+    return _join(results, part, CHECKPOINTS, f"{model_id}.npz")
 
 
 def evaluation_dir(part: str, analysis: str, eval_id: str, results: str = "results") -> str:

@@ -1,6 +1,10 @@
 """Training: the ensemble training loop (one compiled step), the part-2 context methods, replicate
 selection and the progress bar."""
 
+from ._checkpoint import (
+    Checkpoint as Checkpoint,
+    TrainState as TrainState,
+)
 from ._loop import (
     TrainResult as TrainResult,
     TrainStep as TrainStep,

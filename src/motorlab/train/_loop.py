@@ -21,6 +21,7 @@ from ..sim._loss import loss_terms
 from ..sim._rollout import simulate_trials
 from ..sim._setup import Hps, make_ensemble, make_keys, map_replicates
 from ..sim._tasks import random_reaches
+from ._checkpoint import Checkpoint, TrainState
 from ._selection import select_replicates
 from ._spec import TrainSpec, as_train_spec
 
@@ -79,7 +80,8 @@ def make_replicate_loss(hps: Hps | TrainSpec) -> Callable:
     def loss(model: AbstractController, key):
         k_batch, k_noise = jr.split(key)
         start, goal, fields, context = sample_batch(k_batch, spec, batch_size)
-        traj = simulate_trials(model, env, start, goal, fields, context, jr.split(k_noise, batch_size))
+        traj = simulate_trials(model, env, start, goal, fields, context, jr.split(k_noise, batch_size),
+                               remat=True)
         terms = loss_terms(traj.pos, traj.vel, traj.force, traj.hidden, goal, weights)
         if readout_w > 0:
             norm = jnp.linalg.norm(model.readout.weight)
@@ -116,12 +118,17 @@ def make_train_step(hps: Hps | TrainSpec, optimizer: optax.GradientTransformatio
     A replicate stays alive while its loss and every gradient are finite; the step that finds
     either non-finite leaves its parameters and optimiser state as they were, and so does every
     later step (the returned `alive` is False from then on).
+
+    The buffers of `ensemble` and `opt_state` are donated to the step (updated in place where the
+    backend can): pass the arrays the previous step returned, never ones still needed.
     """
     loss = make_replicate_loss(hps)
     grad_fn = eqx.filter_value_and_grad(loss, has_aux=True)
-    @eqx.filter_jit
-    def step(ensemble, opt_state, alive, key, iteration):
+
+    @eqx.filter_jit(donate="all-except-first")
+    def donating_step(kept, ensemble, opt_state):
         holder.n_traces += 1  # Python side effect: runs only while tracing
+        alive, key, iteration = kept
         keys = jr.split(jr.fold_in(key, iteration), alive.shape[0])
         (total, terms), grads = map_replicates(grad_fn, ensemble, keys)
         params = eqx.filter(ensemble, eqx.is_inexact_array)
@@ -134,6 +141,9 @@ def make_train_step(hps: Hps | TrainSpec, optimizer: optax.GradientTransformatio
         new_ensemble = _where_alive(alive, new_ensemble, ensemble)
         new_opt_state = _where_alive(alive, new_opt_state, opt_state)
         return new_ensemble, new_opt_state, alive, total, terms
+
+    def step(ensemble, opt_state, alive, key, iteration):
+        return donating_step((alive, key, iteration), ensemble, opt_state)
 
     holder = TrainStep(fn=step)  # `step` reads it only while tracing, after this line
     return holder
@@ -160,7 +170,7 @@ class TrainResult:
 
 
 def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | None = None,
-                   progress: bool = True) -> TrainResult:
+                   progress: bool = True, checkpoint: Checkpoint | None = None) -> TrainResult:
     """Train the replicate ensemble described by `hps`, then select the best iterations.
 
     Arguments:
@@ -168,6 +178,9 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
             `TrainSpec` built from them.
         init_ensemble: optional initial ensemble (default: built from the seed's init key).
         progress: show a rich progress bar with the running loss.
+        checkpoint: optional `Checkpoint`: resume from it when it holds a state of its identity
+            (the result is bit-identical to an uninterrupted run), save to it as it says while
+            training, and remove it when training is over.
 
     Returns:
         A `TrainResult`.
@@ -178,43 +191,45 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
     spec = as_train_spec(hps)
     n_batches = spec.n_batches
     key_init, key_train, _ = make_keys(spec.model.seed)
-    ensemble = make_ensemble(spec.model, key_init) if init_ensemble is None else init_ensemble
+    ensemble = make_ensemble(spec.model, key_init) if init_ensemble is None else _copy(init_ensemble)
     n_rep = spec.model.n_replicates
     optimizer = optax.adam(make_schedule(spec))
     opt_state = optimizer.init(eqx.filter(ensemble, eqx.is_inexact_array))
     step = make_train_step(spec, optimizer)
-    alive = jnp.ones(n_rep, dtype=bool)
+    run = _Run(ensemble, opt_state, jnp.ones(n_rep, dtype=bool))
+    if checkpoint is not None:
+        run.resume(checkpoint)
     to_save = set(save_iterations(n_batches))
-    snapshots, saved, totals, term_hist, alive_hist = [], [], [], [], []
 
     from ._progress import TrainingProgress
-    with TrainingProgress(n_batches, enabled=progress) as bar:
-        for it in range(n_batches):
+    with TrainingProgress(n_batches, enabled=progress, start=run.start) as bar:
+        for it in range(run.start, n_batches):
+            if checkpoint is not None and it > run.start and checkpoint.due(it):
+                checkpoint.save(run.state(it))
             if it in to_save:
-                snapshots.append(jax.device_get(eqx.filter(ensemble, eqx.is_array)))
-                saved.append(it)
-            ensemble, opt_state, alive, total, terms = step.fn(
-                ensemble, opt_state, alive, key_train, jnp.asarray(it, dtype=jnp.int32))
-            totals.append(total)
-            term_hist.append(terms)
-            alive_hist.append(alive)
+                run.snapshots.append(jax.tree.map(np.array, eqx.filter(run.ensemble, eqx.is_array)))
+                run.saved.append(it)
+            run.ensemble, run.opt_state, run.alive, total, terms = step.fn(
+                run.ensemble, run.opt_state, run.alive, key_train, jnp.asarray(it, dtype=jnp.int32))
+            run.record(total, terms)
             if it % 25 == 0 or it == n_batches - 1:
-                alive_np = np.asarray(alive)
+                alive_np = np.asarray(run.alive)
                 bar.update(it + 1, np.asarray(total), alive_np)
                 if not alive_np.any():
                     break
 
-    history = {"total": np.array(jnp.stack(totals))}
-    for name in term_hist[0]:
-        history[name] = np.array(jnp.stack([h[name] for h in term_hist]))
+    history, alive_hist = run.history()
+    ensemble, snapshots, saved = run.ensemble, run.snapshots, run.saved
     n_done = history["total"].shape[0]
     if n_done < n_batches:  # stopped early because everything diverged: pad with NaN
         history = {k: np.concatenate([v, np.full((n_batches - n_done, n_rep), np.nan)]) for k, v in history.items()}
-    diverged_at, diverged_reason = _divergence(np.asarray(jnp.stack(alive_hist)), history["total"])
+    diverged_at, diverged_reason = _divergence(alive_hist, history["total"])
     for r, d in enumerate(diverged_at):  # a stopped replicate's later losses mean nothing
         if d is not None:
             for v in history.values():
                 v[d:, r] = np.nan
+    if checkpoint is not None:
+        checkpoint.remove()
     if all(d is not None for d in diverged_at):
         raise TrainingDiverged(
             f"every replicate diverged at iterations {diverged_at} "
@@ -225,6 +240,72 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
                                    diverged_reason)
     return TrainResult(ensemble=best, history=history, saved_iterations=saved, info=info,
                        n_traces=step.n_traces, snapshots=snapshots)
+
+
+class _Run:
+    """The mutable state of one training run: model, optimiser, alive flags, the loss history
+    (host arrays up to the last pull, device arrays since) and the snapshots."""
+
+    def __init__(self, ensemble, opt_state, alive):
+        self.ensemble, self.opt_state, self.alive = ensemble, opt_state, alive
+        self.start = 0
+        self.saved: list[int] = []
+        self.snapshots: list = []
+        self._host: dict[str, np.ndarray] | None = None
+        self._host_alive = np.zeros((0, alive.shape[0]), bool)
+        self._pending: list = []
+
+    def record(self, total, terms) -> None:
+        """Keep one iteration's losses (device arrays; pulled to the host when needed)."""
+        self._pending.append((total, terms, self.alive))
+
+    def history(self) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """`(losses per term and total, each (n_done, R); alive flags (n_done, R))` on the host."""
+        if self._pending:
+            totals, terms, alive = zip(*self._pending)
+            new = {"total": np.array(jnp.stack(totals))}
+            new.update({k: np.array(jnp.stack([t[k] for t in terms])) for k in terms[0]})
+            new_alive = np.array(jnp.stack(alive))
+            self._host = new if self._host is None else {
+                k: np.concatenate([self._host[k], new[k]]) for k in self._host}
+            self._host_alive = np.concatenate([self._host_alive, new_alive])
+            self._pending = []
+        return {k: v.copy() for k, v in (self._host or {}).items()}, self._host_alive.copy()
+
+    def state(self, iteration: int) -> TrainState:
+        """The checkpointable state once iterations 0 … iteration − 1 are done."""
+        history, alive_hist = self.history()
+        return TrainState(iteration=iteration, params=_host_leaves(eqx.filter(self.ensemble, eqx.is_array)),
+                          opt_state=_host_leaves(self.opt_state), alive=np.array(self.alive),
+                          history=history, alive_history=alive_hist, saved=list(self.saved),
+                          snapshots=[jax.tree.leaves(s) for s in self.snapshots])
+
+    def resume(self, checkpoint: Checkpoint) -> None:
+        """Continue from `checkpoint` when it holds a usable state (and say so)."""
+        params, static = eqx.partition(self.ensemble, eqx.is_array)
+        p_leaves, p_def = jax.tree.flatten(params)
+        o_leaves, o_def = jax.tree.flatten(self.opt_state)
+        state = checkpoint.load(p_leaves, o_leaves)
+        if state is None:
+            return
+        self.ensemble = eqx.combine(jax.tree.unflatten(p_def, [jnp.asarray(a) for a in state.params]), static)
+        self.opt_state = jax.tree.unflatten(o_def, [jnp.asarray(a) for a in state.opt_state])
+        self.alive = jnp.asarray(state.alive)
+        self._host = {k: np.asarray(v) for k, v in state.history.items()} if state.iteration else None
+        self._host_alive = np.asarray(state.alive_history)
+        self.saved = list(state.saved)
+        self.snapshots = [jax.tree.unflatten(p_def, list(s)) for s in state.snapshots]
+        self.start = state.iteration
+        checkpoint.log(f"resumed from iteration {state.iteration} (checkpoint {checkpoint.path})")
+
+
+def _host_leaves(tree) -> list[np.ndarray]:
+    return [np.array(a) for a in jax.tree.leaves(tree)]
+
+
+def _copy(tree):
+    """`tree` with every array copied (the train step donates its inputs' buffers)."""
+    return jax.tree.map(lambda a: jnp.array(a, copy=True) if eqx.is_array(a) else a, tree)
 
 
 def _divergence(alive: np.ndarray, total: np.ndarray) -> tuple[list[int | None], list[str | None]]:

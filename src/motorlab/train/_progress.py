@@ -14,10 +14,11 @@ T = TypeVar("T")
 
 
 class TrainingProgress:
-    """Context manager: `update(iteration, total_loss_per_replicate, alive)`; silent if disabled."""
+    """Context manager: `update(iteration, total_loss_per_replicate, alive)`; silent if disabled.
+    A resumed run starts the bar at `start` iterations done."""
 
-    def __init__(self, n_batches: int, *, enabled: bool = True):
-        self.n_batches, self.enabled = n_batches, enabled
+    def __init__(self, n_batches: int, *, enabled: bool = True, start: int = 0):
+        self.n_batches, self.enabled, self.start = n_batches, enabled, start
         self._progress = None
 
     def __enter__(self):
@@ -27,7 +28,8 @@ class TrainingProgress:
                 TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[alive]}"),
                 TimeElapsedColumn(), TimeRemainingColumn(), transient=False)
             self._progress.__enter__()
-            self._task = self._progress.add_task("train", total=self.n_batches, loss="…", alive="")
+            self._task = self._progress.add_task("train", total=self.n_batches, completed=self.start,
+                                                 loss="…", alive="")
         return self
 
     def update(self, done: int, total: np.ndarray, alive: np.ndarray) -> None:
