@@ -122,7 +122,7 @@ def test_all_problems_are_reported_at_once_and_each_only_once():
     assert sorted(errors) == [
         "part1.train.model.hiden_size: unknown key 'hiden_size'; did you mean 'hidden_size'?",
         "part1.train.pert.std: got -1.0; expected a number >= 0",
-        "part1.train.seed: got -5; expected an integer >= 0",
+        "part1.train.seed: got -5; expected an integer >= 0 and <= 4294967295",
     ]
     with pytest.raises(ConfigError, match=r"invalid configuration \(3 problems\):\n  - part1"):
         load_study(config)
@@ -217,15 +217,15 @@ def test_presets_spread_like_any_value():
 
 
 @pytest.mark.parametrize("preset, message", [
-    ("physical", "part1.train.preset: got 'physical'; expected one of 'physical_units' or null"),
-    (3, "part1.train.preset: got 3; expected one of 'physical_units' or null"),
+    ("physical", "part1.train.preset: got 'physical'; expected one of 'large_network', 'physical_units' or null"),
+    (3, "part1.train.preset: got 3; expected one of 'large_network', 'physical_units' or null"),
 ])
 def test_an_unknown_preset_lists_the_available_ones(preset, message):
     errors = errors_of({"part1": {"train": {"preset": preset, "pert.std": [0, 1]}}})
     assert len(errors) == 1 and errors[0].startswith(message), errors
     if preset == "physical":
         assert errors[0].endswith("(did you mean 'physical_units'?)")
-    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'physical_units'"):
+    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'large_network', 'physical_units'"):
         train_preset("nope")
 
 
@@ -428,10 +428,16 @@ def test_full_study_config_describes_spec_section_1_7():
     assert all(h["model"]["feedback_delay_steps"] == 0 and h["model"]["feedback_noise_std"] == 0.01
                for h in p2.values())
     assert study.analyses("part2")["plant_perts"]["pert"]["amp"] == {"curl": [0.0, 2.0], "constant": [0.0, 0.4]}
-    assert {"plant_perts", "fixed_points", "readout_norm", "network_basic", "size_study", "tangling"} <= set(
-        study.analyses("part2"))
-    assert {"plant_perts", "readout_norm", "network_basic", "cross_eval", "control_weight", "tangling"} <= set(
-        study.analyses("part1"))
+    assert {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "network_basic", "size_study",
+            "tangling", "sisu_pert", "unit_ablation"} <= set(study.analyses("part2"))
+    assert {"plant_perts", "readout_norm", "feedback_perts", "freq_response", "network_basic", "cross_eval",
+            "control_weight", "tangling"} <= set(study.analyses("part1"))
+    # SPEC §2.3/§2.4/§2.7: impulses on curl sigma [0, 0.5, 1, 1.5]; frequency response on [0, 0.5]; part 2 pai-asf
+    curl = {h["pert"]["std"] for e in study.evaluations("part1", "feedback_perts") for h in [study.model(e.model_id)]}
+    assert curl == {0, 0.5, 1, 1.5}
+    assert {study.model(e.model_id)["pert"]["std"] for e in study.evaluations("part1", "freq_response")} == {0, 0.5}
+    assert {study.model(e.model_id)["context"]["method"]
+            for e in study.evaluations("part2", "feedback_perts")} == {"pai-asf"}
 
 
 def test_demo_config_is_tiny():

@@ -18,6 +18,11 @@ from ._feedback import (
     pert_var_profiles as pert_var_profiles,
     response_profiles as response_profiles,
     share_y_range as share_y_range,
+    with_underlay as with_underlay,
+)
+from ._feedback_sets import (
+    feedback_perts_figures as feedback_perts_figures,
+    freq_response_figures as freq_response_figures,
 )
 from ._profiles import profiles as profiles, velocity_profiles as velocity_profiles
 from ._style import (

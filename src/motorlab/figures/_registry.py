@@ -15,10 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ._feedback_sets import feedback_perts_figures, freq_response_figures
 from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
 from ._fixed_points import fixed_point_figure_set
 from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
+from ._sisu_pert import sisu_pert_figures
+from ._unit_ablation import unit_ablation_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
 from ._training import loss_history
 
@@ -76,11 +79,15 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "behaviour": behaviour_figures,
     "fixed_points": fixed_point_figures,
     "readout_norm": readout_norm_figures,
+    "feedback_perts": feedback_perts_figures,
+    "freq_response": freq_response_figures,
     "cross_eval": cross_eval_figures,
     "control_weight": control_weight_figures,
     "size_study": size_study_figures,
     "network_basic": network_basic_figures,
     "tangling": tangling_figures,
+    "sisu_pert": sisu_pert_figures,
+    "unit_ablation": unit_ablation_figures,
 })
 
 

@@ -198,7 +198,8 @@ class ModelSpec:
         }
         network.update({k: m[k] for k in _NETWORK_KEYS + _NETWORK_OPTIONAL_KEYS if k in m and k not in network})
         return cls(part=read(hps, "part", as_integer, "", where, lambda v: v in (1, 2), "1 or 2"),
-                   seed=read(hps, "seed", as_integer, "", where, lambda v: v >= 0, "an integer >= 0"),
+                   seed=read(hps, "seed", as_integer, "", where, lambda v: 0 <= v < 2**32,
+                            "an integer >= 0 and <= 4294967295 (a 32-bit JAX seed)"),
                    environment=env, network=network)
 
     def __hash__(self) -> int:  # the network view is a read-only dict: hash its items
