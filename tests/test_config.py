@@ -420,7 +420,7 @@ def test_full_study_config_describes_spec_section_1_7():
                for h in p2.values())
     assert study.analyses("part2")["plant_perts"]["pert"]["amp"] == {"curl": [0.0, 2.0], "constant": [0.0, 0.4]}
     assert set(study.analyses("part2")) == {"plant_perts", "fixed_points", "readout_norm", "sisu_pert",
-                                                "unit_ablation"}
+                                                "unit_ablation", "unit_perts"}
     assert set(study.analyses("part1")) == {"plant_perts", "readout_norm"}
 
 

@@ -155,8 +155,8 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     # 2 methods x 2 sigmas = 4 models; plant_perts: 2 task variants each; fixed points and
     # readout norms of the 4 models; figure groups: plant_perts 2 methods x 2 variants, fixed
     # points and readout norms one per method (sigma is compared within a group)
-    # sisu_pert: the 2 pai-asf models x 2 variants, one group per variant; unit_ablation: the 2
-    # pai-asf models, one group
+    # sisu_pert and unit_perts: the 2 pai-asf models x 2 variants, one group per variant;
+    # unit_ablation: the 2 pai-asf models, one group
     assert counts == {"train": 4, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
                       "readout_norm_tables": 4, "sisu_pert_tables": 4, "unit_ablation_tables": 2,
-                      "analysis_figures": 11, "part_all": 1}
+                      "unit_perts_tables": 4, "analysis_figures": 13, "part_all": 1}

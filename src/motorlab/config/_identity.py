@@ -28,6 +28,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "readout_norm": 1,
     "sisu_pert": 1,
     "unit_ablation": 1,
+    "unit_perts": 1,
 }
 
 ID_LENGTH = 16

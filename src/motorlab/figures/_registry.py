@@ -19,6 +19,7 @@ from ._fixed_points import fixed_point_figure_set
 from ._readout_norm import readout_norm_figures
 from ._sisu_pert import sisu_pert_figures
 from ._unit_ablation import unit_ablation_figures
+from ._unit_perts import unit_perts_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
 from ._training import loss_history
 
@@ -74,6 +75,7 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "readout_norm": readout_norm_figures,
     "sisu_pert": sisu_pert_figures,
     "unit_ablation": unit_ablation_figures,
+    "unit_perts": unit_perts_figures,
 })
 
 
