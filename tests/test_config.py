@@ -421,7 +421,7 @@ def test_full_study_config_describes_spec_section_1_7():
     assert study.analyses("part2")["plant_perts"]["pert"]["amp"] == {"curl": [0.0, 2.0], "constant": [0.0, 0.4]}
     assert set(study.analyses("part2")) == {"plant_perts", "fixed_points", "readout_norm", "sisu_pert",
                                                 "unit_ablation", "unit_perts"}
-    assert set(study.analyses("part1")) == {"plant_perts", "readout_norm"}
+    assert set(study.analyses("part1")) == {"plant_perts", "readout_norm", "unit_prefs"}
 
 
 def test_demo_config_is_tiny():

@@ -11,12 +11,13 @@ from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
 from ._sisu_pert import SisuPert
 from ._unit_ablation import UnitAblation
+from ._unit_prefs import UnitPrefs
 from .fixed_points._analysis import FixedPointsAnalysis
 from .unit_perts._analysis import UnitPerts
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
     a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(),
-                        SisuPert(), UnitAblation(), UnitPerts())
+                        SisuPert(), UnitAblation(), UnitPerts(), UnitPrefs())
 })
 
 

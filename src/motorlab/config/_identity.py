@@ -29,6 +29,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "sisu_pert": 1,
     "unit_ablation": 1,
     "unit_perts": 1,
+    "unit_prefs": 1,
 }
 
 ID_LENGTH = 16

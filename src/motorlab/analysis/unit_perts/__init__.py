@@ -7,7 +7,5 @@ from ._directions import (
     effective_angles as effective_angles,
     preferred_angles as preferred_angles,
 )
-from ._regression import (
-    least_squares as least_squares,
-    regression_tables as regression_tables,
-)
+from .._lstsq import least_squares as least_squares
+from ._regression import regression_tables as regression_tables
