@@ -1,4 +1,4 @@
-"""Benchmark: the analyses inside the network (`sisu_pert`, `unit_ablation`, `unit_perts`) on one
+"""Benchmark: the unit analyses (`sisu_pert`, `unit_ablation`, `unit_perts`, `unit_prefs`) on one
 model at full scale (SPEC defaults: H = 100, 5 replicates, the packaged grids), on CPU.
 
 Each analysis runs in its own subprocess so that its peak resident memory (ru_maxrss) is its
@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 
-ANALYSES = ("sisu_pert", "unit_ablation", "unit_perts")
+ANALYSES = ("sisu_pert", "unit_ablation", "unit_perts", "unit_prefs")
 
 
 def run_one(name: str, hidden: int, replicates: int, threads: int) -> dict:
