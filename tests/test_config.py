@@ -429,9 +429,9 @@ def test_full_study_config_describes_spec_section_1_7():
                for h in p2.values())
     assert study.analyses("part2")["plant_perts"]["pert"]["amp"] == {"curl": [0.0, 2.0], "constant": [0.0, 0.4]}
     assert {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "network_basic", "size_study",
-            "tangling", "sisu_pert", "unit_ablation"} <= set(study.analyses("part2"))
+            "tangling", "sisu_pert", "unit_ablation", "unit_perts"} <= set(study.analyses("part2"))
     assert {"plant_perts", "readout_norm", "feedback_perts", "freq_response", "network_basic", "cross_eval",
-            "control_weight", "tangling"} <= set(study.analyses("part1"))
+            "control_weight", "tangling", "unit_prefs"} <= set(study.analyses("part1"))
     # SPEC §2.3/§2.4/§2.7: impulses on curl sigma [0, 0.5, 1, 1.5]; frequency response on [0, 0.5]; part 2 pai-asf
     curl = {h["pert"]["std"] for e in study.evaluations("part1", "feedback_perts") for h in [study.model(e.model_id)]}
     assert curl == {0, 0.5, 1, 1.5}

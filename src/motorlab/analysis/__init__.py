@@ -61,6 +61,7 @@ from ._weights import (
 from . import feedback_perts as feedback_perts
 from . import fixed_points as fixed_points
 from . import freq_response as freq_response
+from . import unit_perts as unit_perts
 from ._registry import (
     ANALYSES as ANALYSES,
     get_analysis as get_analysis,

@@ -24,7 +24,7 @@ from ..sim._rollout import Environment, Interventions, Trajectory, simulate
 from ..sim._setup import make_keys, map_replicates
 from ..sim._specs import as_model_spec
 from ..sim._tasks import centre_out
-from ..sim._types import Array, Float
+from ..sim._types import Array, Float, Int
 from ._evaluate import make_conditions
 
 
@@ -61,7 +61,7 @@ def step_mask(n_steps: int, start: int, duration: int | None = None) -> Float[Ar
     return on.astype(jnp.float32)
 
 
-def unit_offsets(units: Float[Array, " p"], amplitudes: Float[Array, " p"], n_units: int,
+def unit_offsets(units: Int[Array, " p"], amplitudes: Float[Array, " p"], n_units: int,
                  mask: Float[Array, " k"]) -> Float[Array, "p k h"]:
     """(P, K, H) offsets: probe p adds amplitudes[p] to unit units[p] at the steps of `mask`."""
     onehot = (jnp.arange(n_units)[None, :] == units[:, None]).astype(jnp.float32)  # (P, H)

@@ -33,6 +33,8 @@ STAGE_VERSIONS: dict[str, int] = {
     "tangling": 1,
     "sisu_pert": 1,
     "unit_ablation": 1,
+    "unit_perts": 1,
+    "unit_prefs": 1,
 }
 
 ID_LENGTH = 16

@@ -19,10 +19,11 @@ DASHES = ("dot", "dash", "solid")
 
 
 def dash_for(values) -> dict[float, str]:
-    """Line dash per value, in order, the largest value solid."""
+    """Line dash per value in increasing order: the smallest dotted, the largest solid (SPEC
+    §2.8: dotted no field, solid curl), a middle one dashed; all solid beyond three."""
     ordered = sorted(set(float(v) for v in values))
-    return {v: DASHES[max(0, len(DASHES) - len(ordered) + i)] if len(ordered) <= 3 else "solid"
-            for i, v in enumerate(ordered)}
+    styles = {1: ("solid",), 2: ("dot", "solid"), 3: DASHES}.get(len(ordered), ("solid",) * len(ordered))
+    return dict(zip(ordered, styles))
 
 
 def aligned(frame: pd.DataFrame, prefix: str) -> tuple[np.ndarray, np.ndarray]:

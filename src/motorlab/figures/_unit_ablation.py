@@ -47,7 +47,10 @@ def heatmap(sens: pd.DataFrame, measure: str, title: str) -> go.Figure:
         z=grid.to_numpy(), x=[f"{np.degrees(a):.0f}°" for a in grid.columns], y=[f"u{u}" for u in grid.index],
         colorscale="RdBu_r", zmin=-lim, zmax=lim, colorbar={"title": "Δ"},
         hovertemplate="unit %{y}<br>direction %{x}<br>Δ %{z:.3g}<extra></extra>"))
-    fig.update_xaxes(title="Reach direction").update_yaxes(title="Unit (most sensitive first)", autorange="reversed")
+    labels = [f"u{u}" for u in grid.index]
+    fig.update_xaxes(title="Reach direction").update_yaxes(
+        title="Unit (most sensitive first)", autorange="reversed", tickmode="array", tickvals=labels,
+        ticktext=labels, tickfont={"size": 9})
     return finish_layout(fig, title=f"{title}: Δ {LABELS.get(measure, measure)}, field {format_value(amp)}",
                          width=600, height=max(350, 12 * len(grid) + 150), legend_title="")
 
