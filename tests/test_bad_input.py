@@ -9,7 +9,7 @@ import yaml
 import motorlab as ml
 from motorlab.analysis import EvalSpec
 from motorlab.analysis.fixed_points import find_fixed_points
-from motorlab.config import ConfigError, load_study, train_defaults
+from motorlab.config import ConfigError, analysis_defaults, load_study, train_defaults
 from motorlab.sim import ModelSpec
 from motorlab.store import find_models, load_model, paths, query, write_sidecar
 from motorlab.train import TrainSpec
@@ -85,7 +85,7 @@ BAD_ANALYSES = [
     ({"plant_perts": {"model": {"feedback_noise": 0.1}}}, "part1.analyses.plant_perts.model.feedback_noise",
      "did you mean 'feedback_noise_std'"),
     ({"plant_perts": {"evl_n": 2}}, "part1.analyses.plant_perts.evl_n", "did you mean 'eval_n'"),
-    ({"nope": {}}, "part1.analyses.nope", "valid keys here: fixed_points, plant_perts, readout_norm"),
+    ({"nope": {}}, "part1.analyses.nope", "valid keys here: " + ", ".join(sorted(analysis_defaults()))),
     ({"fixed_points": {"grid_n": 0}}, "part1.analyses.fixed_points.grid_n", "an integer >= 1"),
     ({"fixed_points": {"n_pcs": 0}}, "part1.analyses.fixed_points.n_pcs", "an integer >= 1"),
     ({"plant_perts": {"sisu": "x"}}, "part1.analyses.plant_perts.sisu", "a non-empty list of numbers"),

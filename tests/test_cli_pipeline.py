@@ -57,4 +57,5 @@ def test_evaluate_runs_any_registered_analysis(tmp_path, capsys):
     assert main(["evaluate", "--analysis", "readout_norm", *args]) == 0
     assert "exists, skipped" in capsys.readouterr().out
     assert main(["evaluate", "--analysis", "nope", *args]) == 1
-    assert "unknown analysis 'nope'; expected one of fixed_points, plant_perts, readout_norm" in capsys.readouterr().err
+    from motorlab.analysis import ANALYSES
+    assert f"unknown analysis 'nope'; expected one of {', '.join(sorted(ANALYSES))}" in capsys.readouterr().err
