@@ -44,7 +44,9 @@ bench: setup
 	$(PY) bench/train_throughput.py --iters 20 --replicates 1
 	$(PY) bench/train_throughput.py --iters 20 --replicates 5
 
+# Both lints also run in `make test` (lint-imports above; snakemake --lint in tests/test_workflow.py).
 lint: setup
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/snakemake --lint --configfile config/demo.yaml
 
 clean-venv:

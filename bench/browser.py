@@ -6,7 +6,7 @@ the workflow's shapes (a group of 4 models compared by train σ, figures per amp
 measure), folds them into the catalogue, then times `browser_index` and `write_browser`. The files
 the sidecars name need not exist for the index (their links are written as they are).
 
-    .venv/bin/python bench/browser.py [--figures 5000]
+    .venv/bin/python bench/browser.py [--figures 5000] [--in-browser]
 
 The last line is `seconds_to_build=<write_browser time>`.
 """
@@ -66,9 +66,49 @@ def synthetic_results(root: Path, n_figures: int) -> Path:
     raise AssertionError("unreachable")
 
 
+def time_in_browser(page: Path) -> None:
+    """Open the page in headless Chromium (Selenium + chromedriver) and time its first draw, a
+    facet click and the switch to a row x column layout."""
+    import shutil
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1400,1000"):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    try:
+        t0 = time.perf_counter()
+        driver.get(page.as_uri())
+        count = driver.find_element(By.ID, "count")
+        while " of " not in count.text:  # "N of N figures" once the index is read and drawn
+            time.sleep(0.05)
+        print(f"in Chromium: first draw {time.perf_counter() - t0:.2f} s after opening the page")
+        click, layout, shown, rows, cols = driver.execute_script("""
+            const t0 = performance.now();
+            document.querySelector('input[data-facet="pert.type"][data-value="curl"]').click();
+            const t1 = performance.now();
+            for (const [id, key] of [["rows", "model.feedback_delay_steps"], ["cols", "pert.std"]]) {
+              const select = document.getElementById(id);
+              select.value = String(facets.findIndex(f => f.key === key));
+              select.dispatchEvent(new Event("change"));
+            }
+            return [t1 - t0, performance.now() - t1, document.getElementById("count").textContent,
+                    document.querySelectorAll("th.row").length, document.querySelectorAll("th.col").length];""")
+        print(f"in Chromium: facet click {click:.0f} ms ({shown}); row x column layout (delay x train σ, "
+              f"{rows} x {cols}) {layout:.0f} ms")
+    finally:
+        driver.quit()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--figures", type=int, default=5000)
+    parser.add_argument("--in-browser", action="store_true",
+                        help="also time the page in headless Chromium (needs selenium and chromedriver)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
@@ -83,6 +123,8 @@ def main() -> None:
         print(f"browser_index: {t_index:.2f} s for {index['total']} figures, {len(index['models'])} models, "
               f"{len(index['facets'])} facets ({', '.join(f['label'] for f in index['facets'])})")
         print(f"write_browser: {t_write:.2f} s; {page.stat().st_size / 1e6:.1f} MB page")
+        if args.in_browser:
+            time_in_browser(page)
         print(f"seconds_to_build={t_write:.3f}")
 
 

@@ -24,7 +24,8 @@ def tiny():
 
 
 def test_registry_lists_every_analysis_with_its_defaults_versions_and_figure_set():
-    assert set(ANALYSES) == {"plant_perts", "fixed_points", "readout_norm"}
+    assert set(ANALYSES) >= {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "freq_response",
+                             "sisu_pert", "unit_ablation"}
     defaults = analysis_defaults()
     for name, unit in ANALYSES.items():
         assert isinstance(unit, AbstractAnalysis) and unit.name == name and get_analysis(name) is unit
@@ -37,8 +38,8 @@ def test_registry_lists_every_analysis_with_its_defaults_versions_and_figure_set
 
 
 def test_unknown_analysis_names_the_known_ones():
-    with pytest.raises(KeyError, match="unknown analysis 'nope'; expected one of fixed_points, plant_perts, "
-                                       "readout_norm"):
+    with pytest.raises(KeyError, match="unknown analysis 'nope'; expected one of "
+                                       + ", ".join(sorted(ANALYSES))):
         get_analysis("nope")
 
 
@@ -130,6 +131,10 @@ def test_readout_norm_end_to_end_through_the_stages(tiny, tmp_path, monkeypatch)
     manifest = stages.finish_part("part1", [*sidecars, *manifests, paths.figure_sidecar("part1", "readout_norm", name)],
                                   manifest_path=paths.part_target("part1"), catalog_path=paths.catalog())
     assert manifest["counts"] == {"evaluation": 2, "figure_set": 1, "model": 2}
+    # the part's end also rewrites the results browser from the catalogue
+    assert manifest["browser"] == "results/index.html"
+    page = (tmp_path / "results" / "index.html").read_text()
+    assert '"name":"readout_norm"' in page and '"total":1' in page
     import sqlite3
 
     with sqlite3.connect(paths.catalog()) as db:

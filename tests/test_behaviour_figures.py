@@ -277,3 +277,56 @@ def test_builders_on_an_evaluated_untrained_ensemble():
     weights = weights_table({0.5: ensemble})
     assert set(weights["layer"]) == {"input", "recurrent", "readout"}
     assert len(mf.weight_violins(weights).data) == 3
+
+
+def test_part1_small_group_draws_every_section_2_2_trajectory_figure(states):
+    figs = mf.build_group_figures(states, pd.DataFrame(), variant="small", compare=["pert.std"], part=1, dt=0.05)
+    pairs = [(t, a) for t in TRAIN for a in AMPS]
+    expected = {f"aligned_compare_train__amp-{a:g}" for a in AMPS}
+    expected |= {f"aligned_per_train_test_pair__train_std-{t:g}__amp-{a:g}" for t, a in pairs}
+    expected |= {f"aligned_compare_test__train_std-{t:g}" for t in TRAIN}
+    expected |= {f"center_out_{v}__train_std-{t:g}__amp-{a:g}" for v in ("best_replicate", "single", "all_replicates")
+                 for t, a in pairs}
+    assert set(figs) == expected
+    # hover on the individual trials of the train comparison too
+    trials = [t for t in figs["aligned_compare_train__amp-2"].data if t.customdata is not None]
+    assert trials and all(w in hover_lines(trials[0]) for w in ("eval", "replicate", "condition", "trial"))
+    # axes equalised across each set
+    for prefix in ("center_out_single", "aligned_per_train_test_pair", "aligned_compare_test"):
+        ranges = {str(f.layout.yaxis.range) for n, f in figs.items() if n.startswith(prefix)}
+        assert len(ranges) == 1, prefix
+
+
+def test_statistics_tables_are_written_beside_the_figures(tmp_path, measures):
+    from motorlab.stages._figures import write_figure_set
+
+    figs = mf.stats_figures(measures, [mf.Comparison("train_std", 0.0, 1.5, ("pert_amp",))],
+                            ["max_parallel_vel_forward", "largest_orthogonal_distance"], n_boot=50)
+    assert sorted(figs) == ["stats__by-train_std__amp-0", "stats__by-train_std__amp-2"]
+    group = {"group_id": "g", "label": "curl", "compare": ["pert.std"], "variant": "full", "eval_ids": ["e"]}
+    summary = write_figure_set(figs, group, [{"id": "m"}], out_dir=tmp_path, sidecar_path=tmp_path / "g.json",
+                               part="part1", formats=("html",), analysis="plant_perts")
+    csv = pd.read_csv(tmp_path / "stats__by-train_std__amp-2.csv")
+    pd.testing.assert_frame_equal(csv, figs["stats__by-train_std__amp-2"].table.reset_index(drop=True),
+                                  check_dtype=False)
+    paths = {r["name"]: r["paths"] for r in summary["figures"]}
+    assert any(p.endswith("stats__by-train_std__amp-2.csv") for p in paths["stats__by-train_std__amp-2"])
+    with pytest.raises(ValueError, match=r"plant_perts.stats.sisu: no rows with sisu = 3; expected two of "
+                                         r"the values present: -1, 1"):
+        mf.comparison_tables(measures.assign(sisu=np.float32(np.arange(len(measures)) % 2 * 2 - 1)),
+                             [mf.Comparison("sisu", -1.0, 3.0, key="plant_perts.stats.sisu")],
+                             ["max_parallel_vel_forward"])
+
+
+def test_statistics_between_groups_that_do_not_exist_name_the_key():
+    import yaml
+    from pathlib import Path
+
+    from motorlab.config import load_study
+
+    config = yaml.safe_load((Path(__file__).parents[1] / "config" / "demo.yaml").read_text())
+    config["part2"]["analyses"]["plant_perts"]["stats"] = {"sisu": [-3.0, 3.0]}  # demo evaluates -1, 0, 1
+    study = load_study(config)
+    with pytest.raises(ValueError, match=r"part2.analyses.plant_perts.stats.sisu: got \[-3.0, 3.0\]; expected "
+                                         r"two different values of the evaluated sisu \[-1.0, 0.0, 1.0\]"):
+        study.evaluations("part2", "plant_perts")

@@ -115,6 +115,25 @@ def test_index_is_robust_to_missing_columns(tmp_path):
     assert index["figures"][2]["html"] == "f/x__amp-0.5.html" and index["figures"][2]["thumb"] is None
 
 
+def test_a_parameter_naming_a_hyperparameter_shares_its_facet(tmp_path):
+    """A training-loss figure of the σ = 1 model (`train_std-1`) in a group of σ 0 and 1 is filed
+    under train σ = 1 only, not under a second "train σ" facet; `varying` is never a facet."""
+    results = tmp_path / "results"
+    for std in (0.0, 1.0):
+        write_sidecar(results / f"m{std:g}.json", {
+            "kind": "model", "id": f"m{std:g}", "part": "part1", "path": f"results/m{std:g}.eqx",
+            "replicates": {"included": [True]}, "hps": {"pert": {"std": std}}, **provenance()})
+    for i, name in enumerate(("training_loss__train_std-1", "velocity_profiles__amp-2")):
+        write_sidecar(results / f"f{i}.json", {
+            "kind": "figure", "id": f"f{i}", "part": "part1", "figure": name.split("__")[0],
+            "paths": [f"results/{name}.html"], "params": figure_params(name), "eval_ids": [],
+            "model_ids": ["m0", "m1"], "hps": {"compare": ["pert.std"], "varying": ["pert.std", "amp"]},
+            **provenance()})
+    index = browser_index(results)
+    assert [f["key"] for f in index["facets"]] == ["figure", "pert.std", "amp"]
+    assert facet(index, "pert.std")["values"] == [0.0, 1.0] and facet(index, "pert.std")["counts"] == [1, 2]
+
+
 def test_write_browser_embeds_the_index_in_one_static_page(html_results, tmp_path):
     page = write_browser(html_results)
     assert page == html_results / "index.html"

@@ -42,11 +42,11 @@ def test_expand_prints_models_with_identities_and_varying_keys(capsys):
     assert status == 0
     study = load_study(ROOT / "config" / "demo.yaml")
     for part in study.parts:
-        assert f"{part}: 4 models" in out
+        assert f"{part}: {len(study.models(part))} models" in out
         for mid in study.models(part):
             assert mid in out
     header = out.splitlines()[1].split()
-    assert header == ["part", "model_id", "pert.type", "pert.std"]
+    assert header[:3] == ["part", "model_id", "pert.type"] and "pert.std" in header
     assert "plant_perts: 8 evaluations in 4 figure groups" in out
     assert "fixed_points: 4 evaluations in 2 figure groups" in out
 

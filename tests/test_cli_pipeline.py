@@ -8,8 +8,10 @@ import yaml
 from motorlab.cli import main
 
 TINY = {"part1": {
-    "train": {"plant.n_steps": 12, "model": {"hidden_size": 4, "n_replicates": 1},
-              "train": {"batch_size": 4, "n_batches": 3, "validation_eval_n": 1}, "pert.std": 0.5},
+    # big enough to learn in a few batches (a model that does not learn is not saved)
+    "train": {"plant.n_steps": 20, "model": {"hidden_size": 8, "n_replicates": 1},
+              "train": {"batch_size": 8, "n_batches": 12, "validation_eval_n": 1, "learning_rate": 0.05},
+              "pert.std": 0.5},
     "analyses": {"plant_perts": {"eval_n": 1, "tasks": {"full": {"grid_n": 1, "n_directions": 2},
                                                           "small": None},
                                  "pert": {"amp": {"curl": [0.0, 1.0]}}}},
@@ -34,7 +36,7 @@ def test_train_then_evaluate_write_the_workflow_products(tmp_path, capsys):
     (measures,) = results.glob("part1/plant_perts/*/measures.parquet")
     manifest = json.loads((states.parent / "manifest.json").read_text())
     assert manifest["kind"] == "evaluation" and set(manifest["tables"]) == {"states", "measures"}
-    assert len(pd.read_parquet(states)) == 1 * 1 * 4 * 12  # eval x replicate x (2 amps x 2 dirs) x t
+    assert len(pd.read_parquet(states)) == 1 * 1 * 4 * 20  # eval x replicate x (2 amps x 2 dirs) x t
     assert "end_position_error" in set(pd.read_parquet(measures)["measure"])
     assert main(["train", "--configfile", str(config), "--part", "part2", "--results", str(results)]) != 0
 

@@ -122,7 +122,7 @@ def test_all_problems_are_reported_at_once_and_each_only_once():
     assert sorted(errors) == [
         "part1.train.model.hiden_size: unknown key 'hiden_size'; did you mean 'hidden_size'?",
         "part1.train.pert.std: got -1.0; expected a number >= 0",
-        "part1.train.seed: got -5; expected an integer >= 0",
+        "part1.train.seed: got -5; expected an integer >= 0 and <= 4294967295",
     ]
     with pytest.raises(ConfigError, match=r"invalid configuration \(3 problems\):\n  - part1"):
         load_study(config)
@@ -217,15 +217,15 @@ def test_presets_spread_like_any_value():
 
 
 @pytest.mark.parametrize("preset, message", [
-    ("physical", "part1.train.preset: got 'physical'; expected one of 'physical_units' or null"),
-    (3, "part1.train.preset: got 3; expected one of 'physical_units' or null"),
+    ("physical", "part1.train.preset: got 'physical'; expected one of 'large_network', 'physical_units' or null"),
+    (3, "part1.train.preset: got 3; expected one of 'large_network', 'physical_units' or null"),
 ])
 def test_an_unknown_preset_lists_the_available_ones(preset, message):
     errors = errors_of({"part1": {"train": {"preset": preset, "pert.std": [0, 1]}}})
     assert len(errors) == 1 and errors[0].startswith(message), errors
     if preset == "physical":
         assert errors[0].endswith("(did you mean 'physical_units'?)")
-    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'physical_units'"):
+    with pytest.raises(ConfigError, match="preset: got 'nope'; expected one of 'large_network', 'physical_units'"):
         train_preset("nope")
 
 
@@ -374,9 +374,10 @@ def test_describe_model_names_the_varying_hyperparameters():
     full = load_study(ROOT / "config" / "config.yaml")
     # zipped noise: the motor noise follows the feedback noise
     assert full.varying_keys("part1") == ["pert.type", "model.feedback_delay_steps",
-                                          "model.feedback_noise_std", "pert.std"]
-    assert full.describe_model(full.models("part1").popitem()[1]) == "constant_delay-4_fbnoise-0.1_std-1.0"
-    assert full.varying_keys("part2") == ["context.method", "pert.type", "pert.std"]
+                                          "model.feedback_noise_std", "pert.std", "loss.control"]
+    assert full.describe_model(list(full.models("part1").values())[47]) == \
+        "constant_delay-4_fbnoise-0.1_std-1.0_control-1e-05"
+    assert full.varying_keys("part2") == ["context.method", "pert.type", "model.hidden_size", "pert.std"]
     # a key that follows a compare key still names the groups, which it splits
     zipped = load_study({"part1": {"train": {"zip": {"pert.std": [0.0, 1.0], "seed": [1, 2]}},
                                    "analyses": {"plant_perts": {"tasks.small": None}}}})
@@ -407,7 +408,15 @@ def test_model_filter_matches():
 def test_full_study_config_describes_spec_section_1_7():
     study = load_study(ROOT / "config" / "config.yaml")
     p1, p2 = study.models("part1"), study.models("part2")
-    assert len(p1) == 48 and len(p2) == 48 and not study.notices
+    assert len(p1) == 50 and len(p2) == 52 and not study.notices
+    # the supplements: the sigma-0 baseline at two smaller control weights, part 2 at hidden 256
+    assert sorted(h["loss"]["control"] for h in p1.values() if h["loss"]["control"] != 1e-5) == [1e-7, 1e-6]
+    large = [h for h in p2.values() if h["model"]["hidden_size"] == 256]
+    assert sorted(h["pert"]["std"] for h in large) == [0, 0.5, 1, 1.5]
+    assert {(h["context"]["method"], h["pert"]["type"]) for h in large} == {("pai-asf", "curl")}
+    p1 = {k: h for k, h in p1.items() if h["loss"]["control"] == 1e-5}
+    p2 = {k: h for k, h in p2.items() if h["model"]["hidden_size"] == 100}
+    assert len(p1) == 48 and len(p2) == 48
     combos = {(h["model"]["feedback_noise_std"], h["model"]["motor_noise_std"],
                h["model"]["feedback_delay_steps"], h["pert"]["type"], h["pert"]["std"]) for h in p1.values()}
     assert combos == {(n, n, d, t, s) for n in (0.01, 0.1) for d in (0, 2, 4)
@@ -419,16 +428,24 @@ def test_full_study_config_describes_spec_section_1_7():
     assert all(h["model"]["feedback_delay_steps"] == 0 and h["model"]["feedback_noise_std"] == 0.01
                for h in p2.values())
     assert study.analyses("part2")["plant_perts"]["pert"]["amp"] == {"curl": [0.0, 2.0], "constant": [0.0, 0.4]}
-    assert set(study.analyses("part2")) == {"plant_perts", "fixed_points", "readout_norm"}
-    assert set(study.analyses("part1")) == {"plant_perts", "readout_norm"}
+    assert {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "network_basic", "size_study",
+            "tangling", "sisu_pert", "unit_ablation"} <= set(study.analyses("part2"))
+    assert {"plant_perts", "readout_norm", "feedback_perts", "freq_response", "network_basic", "cross_eval",
+            "control_weight", "tangling"} <= set(study.analyses("part1"))
+    # SPEC §2.3/§2.4/§2.7: impulses on curl sigma [0, 0.5, 1, 1.5]; frequency response on [0, 0.5]; part 2 pai-asf
+    curl = {h["pert"]["std"] for e in study.evaluations("part1", "feedback_perts") for h in [study.model(e.model_id)]}
+    assert curl == {0, 0.5, 1, 1.5}
+    assert {study.model(e.model_id)["pert"]["std"] for e in study.evaluations("part1", "freq_response")} == {0, 0.5}
+    assert {study.model(e.model_id)["context"]["method"]
+            for e in study.evaluations("part2", "feedback_perts")} == {"pai-asf"}
 
 
 def test_demo_config_is_tiny():
     study = load_study(ROOT / "config" / "demo.yaml")
-    for part in study.parts:
-        assert len(study.models(part)) == 4
+    for part, n in zip(study.parts, (7, 6)):  # 4 each, and the supplements' (3 tiny; 2 at hidden 64)
+        assert len(study.models(part)) == n
         for hps in study.models(part).values():
-            assert hps["model"]["hidden_size"] <= 32 and hps["train"]["n_batches"] <= 600  # seconds each
+            assert hps["model"]["hidden_size"] <= 64 and hps["train"]["n_batches"] <= 600  # seconds each
             assert hps["plant"]["n_steps"] == 40 and hps["model"]["n_replicates"] == 2
         for e in study.evaluations(part, "plant_perts"):
             assert e.hps["eval_n"] == 1 and e.hps["task"]["n_directions"] <= 8

@@ -11,8 +11,8 @@ import plotly.io as pio
 import pytest
 
 from motorlab.analysis import aligned_trials
-from motorlab.figures import PART2_MEASURES, build_group_figures
-from motorlab.analysis import compute_measures
+from motorlab.figures import PART2_MEASURES, SUMMARY_MEASURES, TableFigure, build_group_figures
+from motorlab.analysis import compute_measures, holm
 from motorlab.figures import (
     aligned_trajectories,
     colors_for,
@@ -380,7 +380,23 @@ def test_part2_profiles_and_violins(part2_tables):
     profiles_train = {f"profiles_compare_train__sisu-{s:g}__amp-{amp:g}" for s in SISUS for amp in AMPS}
     profiles_sisu = {f"profiles_by_sisu__train_std-{std:g}__amp-{amp:g}" for std in TRAIN_STDS for amp in AMPS}
     violins = {f"measures_by_sisu__{m}__amp-{amp:g}" for m in PART2_MEASURES for amp in AMPS}
-    assert set(figs) == profiles_train | profiles_sisu | violins
+    transposed = ({f"measures_by_pert_amp__{m}__train_std-{std:g}" for m in PART2_MEASURES for std in TRAIN_STDS}
+                  | {f"measures_by_train__{m}__amp-{amp:g}" for m in PART2_MEASURES for amp in AMPS})
+    summary = {f"summary_vs_train__{m}__pert_type-curl__amp-{amp:g}" for m in SUMMARY_MEASURES for amp in AMPS}
+    stats = ({f"stats__by-train_std__amp-{amp:g}__sisu-{s:g}" for amp in AMPS for s in SISUS}
+             | {f"stats__by-sisu__amp-{amp:g}__train_std-{std:g}" for amp in AMPS for std in TRAIN_STDS})
+    assert set(figs) == profiles_train | profiles_sisu | violins | transposed | summary | stats
+    for name in violins | transposed:  # SPEC §2.6: a zero line on every measure violin
+        assert [s.y0 for s in figs[name].layout.shapes] == [0], name
+    # the summary (seed §5.3): one line per SISU with 95 % intervals over (eval, replicate) units
+    fig = figs["summary_vs_train__end_position_error__pert_type-curl__amp-2"]
+    assert [t.name for t in fig.data] == ["-1", "1"] and all(t.error_y.array is not None for t in fig.data)
+    # statistics beside the violins: Holm across the whole set, rows per compared measure
+    table = figs["stats__by-sisu__amp-2__train_std-1.5"]
+    assert isinstance(table, TableFigure) and set(table.table["measure"]) <= set(PART2_MEASURES)
+    assert "initial_force_direction" not in set(table.table["measure"])  # angles are circular
+    family = pd.concat([figs[n].table for n in stats])
+    np.testing.assert_allclose(family["ranksum_p_holm"], holm(family["ranksum_p"]))
     assert {"output_correlation", "initial_force_direction", "max_net_force_direction"} <= set(PART2_MEASURES)
     assert "measures_by_sisu__initial_force_direction__amp-2" in figs  # SPEC §2.1: direction at start
     for name in profiles_sisu:

@@ -53,7 +53,7 @@ def test_round_trip_is_bit_identical(part, tmp_path, getkey):
     assert header == written == read_header(path)
     assert header["hps"] == hps and header["replicates"] == REPLICATES
     assert header["format"] == "motorlab-model/1" and header["id"] == "0123456789abcdef"
-    # Saving what was loaded writes the same bytes after the (time-stamped) header line.
+    # Saving what was loaded writes the same bytes after the header line.
     again = tmp_path / "again.eqx"
     save_model_file(again, loaded, header["hps"], header["replicates"], model_id=header["id"])
     assert body(again) == body(path)
@@ -65,7 +65,8 @@ def test_header_is_one_sorted_json_line_with_provenance(tmp_path, getkey):
     line = path.read_bytes().split(b"\n", 1)[0]
     header = json.loads(line)
     assert list(header) == sorted(header)
-    assert {"format", "hps", "replicates", "versions", "git_commit", "created"} <= set(header)
+    assert {"format", "hps", "replicates", "versions", "git_commit"} <= set(header)
+    assert "created" not in header  # issue 15 item 19: the time is in the sidecar only
     assert header["versions"]["jax"] == jax.__version__
 
 
@@ -95,9 +96,10 @@ def test_truncated_model_file_fails_loudly(tmp_path, getkey):
     save_model_file(path, make_ensemble(tiny_hps(), getkey()), tiny_hps(), REPLICATES)
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 100])
-    # Equinox names the first leaf it could not read (TreePathError, a RuntimeError).
-    with pytest.raises(RuntimeError, match="readout"):
+    # issue 15 item 13: the file is named and said to be truncated or corrupt
+    with pytest.raises(ValueError, match="truncated or corrupt model file") as info:
         load_model_file(path)
+    assert str(path) in str(info.value)
 
 
 def test_failed_write_leaves_no_file_and_no_temp_file(tmp_path, getkey):

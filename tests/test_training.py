@@ -307,3 +307,40 @@ def test_rematerialised_rollout_gives_the_same_gradients_bit_for_bit():
     assert np.asarray(v0).tobytes() == np.asarray(v1).tobytes()
     for a, b in zip(leaves(g0), leaves(g1)):
         assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
+def test_replicates_that_did_not_learn_are_excluded_with_their_reason(result):
+    """Issue 15 item 1. Made-up histories that stay finite: replicate 0 learns, replicate 1 blows
+    up (best iteration 0, untrained weights), replicate 2 wobbles around its initial loss."""
+    total = np.full((N_BATCHES, N_REP), 3.0)
+    total[1:, 0] = np.linspace(2.0, 0.5, N_BATCHES - 1)
+    total[1:, 1] = np.geomspace(10.0, 5e17, N_BATCHES - 1)
+    total[1:, 2] = 2.9
+    _, info = select_replicates(tiny_hps(), total, result.saved_iterations, result.snapshots,
+                                result.ensemble, [None] * N_REP)
+    assert info["included"] == [True, False, False]
+    assert info["best_iteration"][1] == 0
+    assert info["excluded_reason"][1].startswith("did not learn: its best iteration is 0")
+    assert info["excluded_reason"][2].startswith("did not learn: best loss 2.9 is not below 0.95 x")
+    assert info["included_by"]["best_total_loss"] == [True, False, False]
+
+
+def test_no_replicate_learning_raises_naming_the_settings(result):
+    from motorlab import TrainingDidNotLearn
+    total = np.full((N_BATCHES, N_REP), 3.0)
+    total[1:] = 6e3
+    with pytest.raises(TrainingDidNotLearn, match=r"no replicate learned.*train\.learning_rate \(now 0\.05\)"
+                       r".*pert\.std.*train\.n_batches \(now 30\)"):
+        select_replicates(tiny_hps(), total, result.saved_iterations, result.snapshots,
+                          result.ensemble, [None] * N_REP)
+
+
+def test_a_run_that_blows_up_but_stays_finite_is_not_saved():
+    """Learning rate 10: the loss rises but stays finite; training fails instead of saving
+    untrained weights as a good model."""
+    from motorlab import TrainingDidNotLearn
+    hps = tiny_hps()
+    hps["train"].update(learning_rate=10.0, n_batches=12)
+    with pytest.raises(TrainingDidNotLearn, match="learning_rate"):
+        res = train_ensemble(hps, progress=False)
+        print(res.info, res.history["total"][:, :])

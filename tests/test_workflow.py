@@ -6,6 +6,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,8 @@ def test_run_writes_every_product_with_sidecars(study):
     assert len(list(part.glob("plant_perts/*/states.parquet"))) == 4  # 2 models x (full, small)
     assert len(list(part.glob("plant_perts/*/measures.parquet"))) == 4
     assert len(list(part.glob("plant_perts/*/manifest.json"))) == 4
-    html = list(part.glob("figures/plant_perts/*/*.html"))
+    html = [p for p in part.glob("figures/plant_perts/*/*.html") if p.name != "index.html"]
+    assert len(list(part.glob("figures/plant_perts/*/index.html"))) == 2  # each group's own page
     assert any("aligned_compare_train" in p.name for p in html)
     assert any("velocity_profiles" in p.name for p in html)
     assert any("measures_compare_train__max_orthogonal_distance_left" in p.name for p in html)
@@ -92,6 +94,28 @@ def test_run_writes_every_product_with_sidecars(study):
     assert analyses == {"plant_perts"}
     assert n_models == 2 and n_figs == len(html)
     assert (study / "logs" / "part1" / "train").is_dir() and (study / "benchmarks" / "part1" / "train").is_dir()
+    # the part's end wrote the results browser, with every figure of the catalogue
+    assert manifest["browser"] == "results/index.html"
+    assert f'"total":{n_figs}' in (study / "results" / "index.html").read_text()
+
+
+def test_report_zip_files_every_png_by_analysis_with_labels(study):
+    """`snakemake --report report.zip` after a run: each PNG is an entry under its analysis, with
+    its caption and one label per hyperparameter (group pages with htmlindex without Chromium)."""
+    run = snakemake(study, "--report", "report.zip", "results/part1/all")
+    assert run.returncode == 0, run.stderr[-4000:]
+    with zipfile.ZipFile(study / "report.zip") as z:
+        names = z.namelist()
+        page = z.read("report/report.html").decode()
+    pngs = list((study / "results" / "part1" / "figures").glob("plant_perts/*/*.png"))
+    if pngs:
+        assert sum(n.endswith(".png") for n in names) == len(pngs)
+        assert "forward and lateral hand velocity" in page  # the caption says what the figure shows
+        assert '"amplitude":"2"' in page.replace(" ", "") and '"figure":"velocity_profiles"' in page.replace(" ", "")
+    else:
+        assert sum(n.endswith("/index.html") for n in names) == len(list(
+            (study / "results" / "part1" / "figures").glob("plant_perts/*/index.html")))
+    assert "plant_perts" in page
 
 
 def test_second_run_has_nothing_to_do(study):
@@ -152,8 +176,23 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     run = snakemake(tmp_path, "-n", "results/part2/all")
     assert run.returncode == 0, run.stderr[-2000:]
     counts = job_counts(run.stdout + run.stderr)
-    # 2 methods x 2 sigmas = 4 models; plant_perts: 2 task variants each; fixed points and
-    # readout norms of the 4 models; figure groups: plant_perts 2 methods x 2 variants, fixed
-    # points and readout norms one per method (sigma is compared within a group)
-    assert counts == {"train": 4, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
-                      "readout_norm_tables": 4, "analysis_figures": 8, "part_all": 1}
+    # 2 methods x 2 sigmas = 4 models, and 2 at hidden 64 for the size study; plant_perts: 2 task
+    # variants of the 4; fixed points and tangling of the 4, readout norms of all 6, size study of
+    # the 4 pai-asf; figure groups: plant_perts 2 methods x 2 variants, fixed points and tangling
+    # one per method, readout norms one per method and size, one size study (sigma is compared
+    # within a group); feedback impulses on the 2 pai-asf models, one group; sisu_pert: the 2
+    # pai-asf models x 2 variants, one group per variant; unit_ablation: the 2 pai-asf models, one group
+    assert counts == {"train": 6, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
+                      "readout_norm_tables": 6, "size_study_tables": 4, "tangling_tables": 4,
+                      "feedback_perts_tables": 2, "sisu_pert_tables": 4, "unit_ablation_tables": 2,
+                      "analysis_figures": 16, "part_all": 1}
+
+
+@pytest.mark.parametrize("config", ["demo.yaml", "config.yaml"])
+def test_snakemake_lint_finds_nothing(tmp_path, config):
+    """`snakemake --lint` on the shipped configs: no rule without log, conda env, or with absolute
+    paths, path composition with +, long run blocks, undeclared env vars, ... (exit 1 on any lint)."""
+    run = subprocess.run([str(SNAKEMAKE), "-s", str(REPO / "Snakefile"), "--lint", "--configfile",
+                          str(REPO / "config" / config)], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, (run.stdout + run.stderr)[-4000:]
+    assert "Congratulations, your workflow is in a good condition" in run.stdout + run.stderr

@@ -63,6 +63,7 @@ from .sim import (
     replicate as replicate,
 )
 from .train import (
+    TrainingDidNotLearn as TrainingDidNotLearn,
     TrainingDiverged as TrainingDiverged,
     TrainResult as TrainResult,
     save_iterations as save_iterations,

@@ -130,7 +130,8 @@ def _run_query(args: argparse.Namespace) -> int:
         columns = [c for c in frame.columns if c not in ("hps", "params")]
     else:
         rest = [c for c in frame.columns if c not in _SHOWN[args.table] and c not in
-                ("hps", "params", "created", "git_commit", "sidecar", "history_path", "model_ids", "eval_ids")]
+                ("hps", "params", "created", "git_commit", "sidecar", "history_path", "model_ids", "eval_ids",
+                 "plot_id", "varying")]
         columns = _SHOWN[args.table] + _varying(frame, rest)
     missing = [c for c in columns if c not in frame.columns]
     if missing and not frame.empty:

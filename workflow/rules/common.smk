@@ -7,6 +7,8 @@ from snakemake.utils import validate
 
 from motorlab.analysis import ANALYSES
 from motorlab.config import STAGE_VERSIONS, load_study
+from motorlab.figures import find_browser
+from motorlab.stages import GROUP_PAGE, report_labels
 from motorlab.store import paths
 
 
@@ -88,7 +90,48 @@ def group_params(wildcards):
         "compare": list(g.compare),
         "variant": g.variant,
         "eval_ids": [m.eval_id for m in g.members],
+        "settings": STUDY.analyses(wildcards.part)[wildcards.analysis],
     }
+
+
+def figure_report(folder):
+    """A figure group's folder, marked for `snakemake --report`: each PNG is one entry (labels per
+    hyperparameter, see motorlab.stages.report_labels). Without Chromium there are no PNGs, so the
+    group's index page is the entry instead, with its interactive figures (`htmlindex`)."""
+    if find_browser() is None:
+        return report(
+            directory(folder),
+            htmlindex=GROUP_PAGE,
+            caption="../report/figure_group.rst",
+            category="{analysis}",
+            subcategory="{part}",
+            labels=figure_report_labels,
+        )
+    return report(
+        directory(folder),
+        patterns=["{name}.png"],
+        caption="../report/figure.rst",
+        category="{analysis}",
+        subcategory=figure_report_subcategory,
+        labels=figure_report_labels,
+    )
+
+
+def figure_report_subcategory(wildcards):
+    """The report's subcategory of one figure: its kind (the name before the first `__`)."""
+    return wildcards.name.split("__", 1)[0]
+
+
+def figure_report_labels(wildcards):
+    """Report labels of one figure (`name` wildcard from the PNG pattern) or of a whole group."""
+    g = group_of(wildcards)
+    return report_labels(
+        getattr(wildcards, "name", None),
+        part=wildcards.part,
+        model_hps=STUDY.models(wildcards.part)[g.members[0].model_id],
+        varying=STUDY.varying_keys(wildcards.part, exclude=list(g.compare)),
+        variant=g.variant,
+    )
 
 
 def part_sidecars(wildcards):

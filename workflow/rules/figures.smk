@@ -1,9 +1,9 @@
-# The figure set of one figure group of any analysis.
+# The figure set of one figure group of any analysis; its PNGs go into `snakemake --report`.
 rule analysis_figures:
     input:
         unpack(group_inputs),
     output:
-        directory(paths.figure_dir("{part}", "{analysis}", "{group}")),
+        figure_report(paths.figure_dir("{part}", "{analysis}", "{group}")),
         sidecar=paths.figure_sidecar("{part}", "{analysis}", "{group}"),
     params:
         group=group_params,

@@ -25,6 +25,13 @@ import equinox as eqx
 import pandas as pd
 
 
+class SettingsError(ValueError):
+    """A bad analysis setting found while planning (`AbstractAnalysis.plan`). The message starts
+    with the key path inside the analysis' settings (e.g. `impulse.direction: got 'up'; expected
+    one of 'rand', 'xy'`); the study prefixes `{part}.analyses.{analysis}.` and reports it as a
+    configuration error."""
+
+
 @dataclasses.dataclass(frozen=True)
 class EvaluationPlan:
     """One evaluation that an analysis asks of one model.
@@ -80,6 +87,10 @@ class AbstractAnalysis(eqx.Module):
         Arguments:
             settings: the analysis' resolved settings (its defaults merged with the study's).
             model_hps: the model's resolved training hyperparameters.
+
+        Raises:
+            SettingsError: a setting the config schema cannot judge alone (a range, or a value
+                that must fit the model, like an impulse within its trial).
         """
 
     @abc.abstractmethod

@@ -6,6 +6,7 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
+from ._blocks import block_hps, block_label, resolve_block
 from ._interface import AbstractAnalysis, EvaluationPlan
 from ._measures import compute_measures
 from ._plans import eval_n, noise, sisu
@@ -45,10 +46,29 @@ def measures_table(states: pd.DataFrame, names: Sequence[str] | None = None) -> 
     return table
 
 
+def check_stats_groups(settings: Mapping[str, Any], model_hps: Mapping[str, Any]) -> None:
+    """Raise a ValueError naming `partN.analyses.plant_perts.stats.sisu` unless it holds two
+    distinct values of the evaluated `sisu` (part 2; part 1 has no SISU groups)."""
+    pair = list((settings.get("stats") or {}).get("sisu") or [])
+    if model_hps["part"] != 2:
+        return
+    evaluated = [float(v) for v in settings["sisu"]]
+    missing = [v for v in pair if float(v) not in evaluated]
+    if len(pair) != 2 or missing or pair[0] == pair[1]:
+        raise ValueError(f"part2.analyses.plant_perts.stats.sisu: got {pair!r}; expected two different "
+                         f"values of the evaluated sisu {evaluated}"
+                         + (f" ({', '.join(map(str, missing))} not evaluated)" if missing else ""))
+
+
 class PlantPerts(AbstractAnalysis):
     """Each model is evaluated on every task variant of `tasks` (one evaluation per variant),
     under every amplitude of `pert.amp` of the field type (`pert.type`, or the training type),
-    at every `sisu` value in part 2, with the noise of `model` (training values where null)."""
+    at every `sisu` value in part 2, with the noise of `model` (training values where null).
+
+    Each evaluation block of `blocks` (overrides of the field type, noise and feedback delay, see
+    `analysis._blocks`; e.g. `{pert.type: other}` for the cross-type evaluation of SPEC §2.2)
+    adds one more evaluation per task variant, variant `<variant>+<block label>`, drawn by the
+    same figure set in its own figure groups."""
 
     name: ClassVar[str] = "plant_perts"
     table_names: ClassVar[tuple[str, ...]] = ("measures",)
@@ -59,9 +79,10 @@ class PlantPerts(AbstractAnalysis):
     figure_versions: ClassVar[tuple[str, ...]] = ("figures", "measures")
 
     def plan(self, settings: Mapping[str, Any], model_hps: Mapping[str, Any]) -> list[EvaluationPlan]:
+        check_stats_groups(settings, model_hps)
         pert_type = settings["pert"]["type"] or model_hps["pert"]["type"]
         noise_std = noise(settings, model_hps)
-        return [EvaluationPlan(variant, {
+        plans = [EvaluationPlan(variant, {
             "eval_n": eval_n(settings, noise_std),
             "seed": model_hps["seed"],
             "task": dict(task),
@@ -69,6 +90,18 @@ class PlantPerts(AbstractAnalysis):
             "sisu": sisu(settings, model_hps),
             "model": noise_std,
         }) for variant, task in settings["tasks"].items() if task is not None]
+        blocks = settings.get("blocks") or []
+        where = f"part{model_hps['part']}.analyses.plant_perts.blocks"
+        if not isinstance(blocks, list):
+            raise ValueError(f"{where}: got {blocks!r}; expected a list of mappings of overrides")
+        base_plans = list(plans)
+        for i, block in enumerate(blocks):
+            test = resolve_block(block, model_hps, f"{where}[{i}]")
+            for plan in base_plans:
+                base = {k: plan.hps[k] for k in ("eval_n", "seed", "task", "sisu")}
+                plans.append(EvaluationPlan(f"{plan.variant}+{block_label(test)}",
+                                            block_hps(base, settings["pert"]["amp"], test)))
+        return plans
 
     def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
         if states is None:

@@ -7,12 +7,20 @@ Adding an analysis: one module with an `AbstractAnalysis` subclass, its section 
 from types import MappingProxyType
 
 from ._interface import AbstractAnalysis
+from ._cross_eval import ControlWeight, CrossEval, SizeStudy
 from ._plant_perts import PlantPerts
 from ._readout_norm import ReadoutNorm
+from .feedback_perts._analysis import FeedbackPerts
+from ._supplements import NetworkBasic, Tangling
+from ._sisu_pert import SisuPert
+from ._unit_ablation import UnitAblation
 from .fixed_points._analysis import FixedPointsAnalysis
+from .freq_response._analysis import FreqResponse
 
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
-    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm())
+    a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(), FeedbackPerts(), FreqResponse(),
+                        CrossEval(), ControlWeight(), SizeStudy(), NetworkBasic(), Tangling(),
+                        SisuPert(), UnitAblation())
 })
 
 

@@ -26,6 +26,13 @@ STAGE_VERSIONS: dict[str, int] = {
     "figures": 2,
     "fixed_points": 2,
     "readout_norm": 1,
+    "feedback_perts": 1,
+    "freq_response": 1,
+    "cross_eval": 1,
+    "network_basic": 1,
+    "tangling": 1,
+    "sisu_pert": 1,
+    "unit_ablation": 1,
 }
 
 ID_LENGTH = 16

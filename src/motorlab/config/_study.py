@@ -246,7 +246,7 @@ class Study:
             unit = _analysis(analysis)
             evals = [_evaluation(mid, part, unit, p.variant, p.hps)
                      for mid, hps in self._models[part].items() if model_filter_matches(settings["train"], hps)
-                     for p in unit.plan(settings, hps)]
+                     for p in _plan(unit, settings, hps, f"{part}.analyses.{analysis}")]
             self._evaluations[key] = evals
         return list(self._evaluations[key])
 
@@ -334,6 +334,16 @@ def _analysis(name: str):
     from ..analysis._registry import get_analysis
 
     return get_analysis(name)
+
+
+def _plan(analysis, settings: Mapping[str, Any], hps: Mapping[str, Any], path: str):
+    """`analysis.plan(settings, hps)`, a bad setting reported as a `ConfigError` at `path`."""
+    from ..analysis._interface import SettingsError
+
+    try:
+        return analysis.plan(settings, hps)
+    except SettingsError as e:
+        raise ConfigError([f"{path}.{e}"]) from None
 
 
 def _evaluation(mid: str, part: str, analysis, variant: str, hps: dict) -> Evaluation:

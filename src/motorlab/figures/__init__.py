@@ -18,6 +18,11 @@ from ._feedback import (
     pert_var_profiles as pert_var_profiles,
     response_profiles as response_profiles,
     share_y_range as share_y_range,
+    with_underlay as with_underlay,
+)
+from ._feedback_sets import (
+    feedback_perts_figures as feedback_perts_figures,
+    freq_response_figures as freq_response_figures,
 )
 from ._profiles import profiles as profiles, velocity_profiles as velocity_profiles
 from ._style import (
@@ -60,6 +65,12 @@ from ._loss_terms import loss_terms_history as loss_terms_history
 from ._matrices import matrix_values as matrix_values, train_test_matrix as train_test_matrix
 from ._network import readout_norm_violins as readout_norm_violins, weight_violins as weight_violins
 from ._stats_table import stats_table as stats_table
+from ._stats_sets import (
+    Comparison as Comparison,
+    TableFigure as TableFigure,
+    comparison_tables as comparison_tables,
+    stats_figures as stats_figures,
+)
 from ._summary import (
     control_weight_summary as control_weight_summary,
     measure_summary as measure_summary,
@@ -70,6 +81,7 @@ from ._sets import (
     LOWHIGH_MEASURES as LOWHIGH_MEASURES,
     PART1_MEASURES as PART1_MEASURES,
     PART2_MEASURES as PART2_MEASURES,
+    SUMMARY_MEASURES as SUMMARY_MEASURES,
     best_replicate as best_replicate,
     build_group_figures as build_group_figures,
     figure_params as figure_params,

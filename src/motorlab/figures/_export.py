@@ -9,7 +9,8 @@ Static images (PNG, SVG, PDF, …) are rendered by kaleido 1.x, which drives a h
 Chrome/Chromium. Starting the browser costs about 2 s; rendering a figure in a running browser
 about 0.2 s. `write_figures` therefore opens ONE browser for the whole batch (a `kaleido.Kaleido`
 context) and renders every image through it, in as many tabs as the process has cores (its CPU
-affinity, which a workflow job sets to its threads). Whether a browser exists is checked up front, without
+affinity, which a workflow job sets to its threads), in a second thread while the HTML pages are
+written, so the browser's start overlaps the pages. Whether a browser exists is checked up front, without
 starting it: when none is found the HTML is still written and a warning names the skipped files
 and how to install Chromium.
 
@@ -23,8 +24,8 @@ import asyncio
 import concurrent.futures
 import logging
 import os
-import sys
 import tempfile
+import threading
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any, Final, Literal
@@ -32,6 +33,7 @@ from typing import Any, Final, Literal
 import plotly.graph_objects as go
 
 from ._buttons import button_script, html_config
+from ..train._progress import LoopProgress
 
 
 PLOTLYJS_NAME: Final = "plotly.min.js"
@@ -67,13 +69,27 @@ def find_browser(browser_path: str | os.PathLike | None = None) -> str | None:
     return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
 
+def _umask() -> int:
+    """The process umask, read from /proc on Linux (threads share it; setting it to read it is
+    racy while other threads write files); elsewhere set and restored at once."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file in the same directory and `os.replace`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, 0o666 & ~_umask())  # what a plain `open` gives, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -142,32 +158,22 @@ def _render_static(
 
 
 class _Reporter:
-    """Progress of a long export: a rich progress bar on a terminal, plain log lines otherwise
-    (every tenth of the files and the end, at INFO on the "motorlab.figures" logger)."""
+    """Progress of a long export (`LoopProgress`: a rich bar on a terminal, plain log lines on the
+    "motorlab.figures" logger otherwise), and the caller's `progress` callback after each file."""
 
     def __init__(self, total: int, out: Path, callback: Callable[[str, Path], object] | None):
-        self.total, self.out, self.callback, self.done = total, out, callback, 0
-        self.bar = None
-        if total > 1 and sys.stderr.isatty():
-            from rich.progress import Progress
-
-            self.bar = Progress(transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task(f"writing figures to {out}", total=total)
+        self.callback = callback
+        self.progress = LoopProgress(total, f"writing figures to {out}", logger=_logger).__enter__()
+        self.lock = threading.Lock()  # pages and images are written by two threads
 
     def __call__(self, name: str, path: Path) -> None:
-        self.done += 1
-        if self.bar is not None:
-            self.bar.advance(self.task)
-        elif self.done == self.total or self.done % max(1, self.total // 10) == 0:
-            _logger.info("figures: %d/%d files written to %s (last: %s)", self.done, self.total,
-                         self.out, path.name)
+        self.progress.advance(path.name)
         if self.callback is not None:
-            self.callback(name, path)
+            with self.lock:
+                self.callback(name, path)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+        self.progress.__exit__(None, None, None)
 
 
 def default_parallel() -> int:
@@ -240,11 +246,19 @@ def write_figures(
         (out / name).parent.mkdir(parents=True, exist_ok=True)
     written: dict[str, list[Path]] = {name: [] for name in figures}
     report = _Reporter(len(figures) * len(formats), out, progress)
+    static = [f for f in formats if f not in ("html", "json")]
     try:
-        _write_pages(figures, out, formats, plotlyjs, scale, written, report)
-        _write_static(figures, out, [f for f in formats if f not in ("html", "json")], written,
-                      browser_path=browser_path, scale=scale, parallel=parallel, timeout=timeout,
-                      progress=report)
+        # The browser starts (about 2 s) and renders in a second thread while this one writes the
+        # HTML pages and Plotly JSON: the two overlap instead of adding up.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            images = pool.submit(_write_static, figures, out, static, browser_path=browser_path, scale=scale,
+                                 parallel=parallel, timeout=timeout, progress=report) if static else None
+            try:
+                _write_pages(figures, out, formats, plotlyjs, scale, written, report)
+            finally:
+                rendered = images.result() if images is not None else {}
+        for name, paths in rendered.items():
+            written[name].extend(paths)
     finally:
         report.close()
     return written
@@ -270,12 +284,15 @@ def _write_pages(figures: Mapping[str, go.Figure], out: Path, formats: list[str]
             report(name, path)
 
 
-def _write_static(figures: Mapping[str, go.Figure], out: Path, static: list[str],
-                  written: dict[str, list[Path]], *, browser_path: str | os.PathLike | None, scale: float,
-                  parallel: int, timeout: float, progress: Callable[[str, Path], object]) -> None:
+def _write_static(figures: Mapping[str, go.Figure], out: Path, static: list[str], *,
+                  browser_path: str | os.PathLike | None, scale: float, parallel: int, timeout: float,
+                  progress: Callable[[str, Path], object]) -> dict[str, list[Path]]:
+    """Render the static images of `figures` in one browser; name -> images written, in `static`
+    order (empty when no browser was found; a warning says so)."""
+    written: dict[str, list[Path]] = {}
     jobs = [(n, fig, f, out / f"{n}.{f}") for n, fig in figures.items() for f in static]
     if not jobs:
-        return
+        return written
     browser = find_browser(browser_path)
     if browser is None:
         where = f" at {str(browser_path)!r}" if browser_path is not None else ""
@@ -286,7 +303,7 @@ def _write_static(figures: Mapping[str, go.Figure], out: Path, static: list[str]
             "No Chrome/Chromium found%s: skipped %d static image(s) in %s: %s. HTML was written. "
             "To export static images, %s.", where, len(skipped), out, shown, INSTALL_HINT,
         )
-        return
+        return written
     results = _render_static(
         jobs, browser=browser, scale=scale, parallel=min(parallel, len(jobs)), timeout=timeout,
         progress=progress,
@@ -294,10 +311,11 @@ def _write_static(figures: Mapping[str, go.Figure], out: Path, static: list[str]
     failed = [(name, path, error) for name, path, error in results if error is not None]
     for name, path, error in results:
         if error is None:
-            written[name].append(path)
+            written.setdefault(name, []).append(path)
     if failed:
         listing = ", ".join(f"{path.name} ({error!r})" for _, path, error in failed[:5])
         raise RuntimeError(
             f"rendering failed for {len(failed)} of {len(jobs)} static images with browser "
             f"{browser}: {listing}"
         ) from failed[0][2]
+    return written

@@ -41,6 +41,7 @@ from ._violins import measure_violins
 
 PLOT_IDS: Final = (
     "example_trial_sets",
+    "aligned_trajectories/compare_impulse_amplitudes",
     "response_profiles/compare_train_conditions",
     "response_profiles/compare_pert_vars",
     "response_profiles/compare_context_inputs",
@@ -52,6 +53,8 @@ DASHES: Final = {"pos": "solid", "vel": "dash"}
 """Line style per perturbed feedback variable in `pert_var_profiles`."""
 IMPULSE_COLOR: Final = "rgba(128, 128, 128, 0.2)"
 IMPULSE_AMP_LABEL: Final = "Impulse<br>amplitude"
+UNDERLAY_COLOR: Final = "rgba(150, 150, 150, 0.35)"
+"""Colour of the lowest-compared-value (σ = 0) underlay of the part-2 amplitude violins."""
 _COMPONENTS: Final = {"parallel": 0, "orthogonal": 1}
 
 
@@ -79,11 +82,11 @@ def example_trial_sets(states: pd.DataFrame, color_by: str, *, max_curves: int =
 
 def response_profiles(states: pd.DataFrame, color_by: str, *, start: int, duration: int,
                       variables: Sequence[str] = ("force", "vel"), dt: float | None = None,
-                      title: str | None = None, width: int = 600) -> go.Figure:
+                      title: str | None = None, width: int = 600, height: int | None = None) -> go.Figure:
     """Forward and lateral responses against time, mean ± 1 std per value of `color_by`, with a
     grey band over the impulse window (select one `pert_var` and amplitude first)."""
     fig = profiles(impulse_frame(states), color_by, variables=variables, dt=dt, title=title,
-                   width=width)
+                   width=width, height=height)
     _add_window(fig, start, duration, dt)
     return fig
 
@@ -156,8 +159,26 @@ def share_y_range(figures: Sequence[go.Figure], *, from_zero: bool) -> None:
         fig.update_yaxes(range=[lo if from_zero and lo == 0 else lo - pad, hi + pad])
 
 
+def with_underlay(fig: go.Figure, underlay: go.Figure, name: str) -> go.Figure:
+    """A copy of `fig` with the traces of `underlay` drawn first, pared down to grey violins without points,
+    hover or legend entries but one (`name`), so that the reference set shows behind."""
+    grey = []
+    for i, trace in enumerate(underlay.data):
+        trace.update(fillcolor=UNDERLAY_COLOR, line={"color": UNDERLAY_COLOR}, points=False, hoverinfo="skip",
+                     meanline={"visible": False}, name=name, legendgroup="underlay", showlegend=i == 0,
+                     marker={"color": UNDERLAY_COLOR})
+        grey.append(trace)
+    return go.Figure(data=[*grey, *fig.data], layout=fig.layout)
+
+
 def _v(value: object) -> str:
     return format_value(value)
+
+
+def _middle(values: Sequence[object]) -> object:
+    """The middle of the ordered distinct values (the lower middle of an even count)."""
+    ordered = ordered_values(values)
+    return ordered[(len(ordered) - 1) // 2]
 
 
 def _lowest_highest(values: Sequence[object]) -> list[object]:
@@ -188,10 +209,12 @@ def feedback_figure_set(
         `example_trial_sets__pert_var-v`; `response_profiles/compare_train_conditions__pert_var-v
         __amp-a`; `response_profiles/compare_pert_vars__amp_index-i` and `…__detail`;
         `response_profiles/compare_context_inputs__<compare>-s__pert_var-v` (second-largest
-        amplitude); `performance_measures/all_train_conditions__m__amp_index-i`;
+        amplitude, 500×300) and `aligned_trajectories/compare_impulse_amplitudes__<compare>-s
+        __pert_var-v` (part 2: coloured by amplitude, at the middle context value); `performance_measures/all_train_conditions__m__amp_index-i`;
         `performance_measures/lohi_train_conditions__m__amp_index-i`;
         `performance_measures/compare_impulse_amplitudes__m__pert_var-v` (part 2:
-        `…__<compare>-s`, legend = context, for the lowest and highest compared value).
+        `…__<compare>-s`, legend = context, for the lowest and highest compared value; the
+        highest drawn over a grey underlay of the lowest, e.g. σ = 0).
     """
     for table, what in ((states, "states"), (measures, "measures")):
         for column in (compare, "pert_var", "impulse_amp", "impulse_index"):
@@ -218,8 +241,15 @@ def feedback_figure_set(
             for value in ordered_values(at_amp[compare].tolist()):
                 figs[f"response_profiles/compare_context_inputs__{compare}-{_v(value)}__pert_var-"
                      f"{var}"] = response_profiles(
-                    at_amp[at_amp[compare] == value], context, **window, width=500,
+                    at_amp[at_amp[compare] == value], context, **window, width=500, height=300,
                     title=f"{label(compare)} {_v(value)}, {var} impulse {_v(amp)}")
+            middle = _middle(at_var[context].tolist())
+            at_ctx = at_var[at_var[context] == middle]
+            for value in ordered_values(at_ctx[compare].tolist()):
+                figs[f"aligned_trajectories/compare_impulse_amplitudes__{compare}-{_v(value)}__pert_var-"
+                     f"{var}"] = aligned_trajectories(
+                    impulse_frame(at_ctx[at_ctx[compare] == value]), "impulse_amp",
+                    title=f"{label(compare)} {_v(value)}, {var} impulse, {label(context)} {_v(middle)}")
     lohi = _lowest_highest(states[compare].tolist())
     for i in ordered_values(states["impulse_index"].tolist()):
         sel = states[(states["impulse_index"] == i) & states[compare].isin(lohi)]
@@ -248,12 +278,18 @@ def feedback_figure_set(
                 figs[f"performance_measures/compare_impulse_amplitudes__{m}__pert_var-{var}"] = (
                     fig.update_xaxes(title_text=IMPULSE_AMP_LABEL))
                 continue
-            for value in _lowest_highest(at_var[compare].tolist()):
-                figs[f"performance_measures/compare_impulse_amplitudes__{m}__pert_var-{var}__"
-                     f"{compare}-{_v(value)}"] = measure_violins(
+            low_high = _lowest_highest(at_var[compare].tolist())
+            for value in low_high:
+                fig = measure_violins(
                     at_var[at_var[compare] == value], m, x="impulse_amp", color=context,
                     title=f"{var.capitalize()} impulse, {label(compare)} {_v(value)}", **style,
                 ).update_xaxes(title_text=IMPULSE_AMP_LABEL)
+                if value != low_high[0]:  # the lowest set (σ = 0) as a grey reference behind
+                    under = measure_violins(at_var[at_var[compare] == low_high[0]], m, x="impulse_amp",
+                                            color=context, points=False, **style)
+                    fig = with_underlay(fig, under, f"{label(compare)} {_v(low_high[0])}")
+                figs[f"performance_measures/compare_impulse_amplitudes__{m}__pert_var-{var}__"
+                     f"{compare}-{_v(value)}"] = fig
     return figs
 
 

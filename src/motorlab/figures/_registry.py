@@ -15,8 +15,13 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from ._feedback_sets import feedback_perts_figures, freq_response_figures
+from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
 from ._fixed_points import fixed_point_figure_set
+from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
+from ._sisu_pert import sisu_pert_figures
+from ._unit_ablation import unit_ablation_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
 from ._training import loss_history
 
@@ -41,17 +46,21 @@ def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str,
 
 
 def behaviour_figures(tables, models, group) -> dict[str, go.Figure]:
-    """Trajectories, profiles and measure violins of a `plant_perts` group (see
-    `motorlab.figures._sets.build_group_figures`), and the members' training losses except for
-    the `small` variant."""
+    """Trajectories, profiles, measure violins, summaries and statistics tables of a
+    `plant_perts` group (see `motorlab.figures._sets.build_group_figures`; the SISU pair of the
+    statistics from `group["settings"]["stats"]["sisu"]` when given), and the members' training
+    losses except for the `small` variant."""
     hps = [m["hps"] for m in models]
     compare = list(group["compare"])
     best = [best_replicate(m["replicates"]) for m in models]
     states = tag(list(tables["states"]), hps, compare, best)
     measures = tag(list(tables["measures"]), hps, compare)
-    figs = build_group_figures(states, measures, variant=group["variant"], compare=compare,
-                               part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]))
-    if group["variant"] != "small":
+    stats = (group.get("settings") or {}).get("stats") or {}
+    variant = group["variant"].split("+")[0]  # an evaluation block's variant: <task variant>+<block>
+    figs = build_group_figures(states, measures, variant=variant, compare=compare,
+                               part=int(hps[0]["part"]), dt=float(hps[0]["plant"]["dt"]),
+                               stats_sisu=stats.get("sisu"))
+    if variant != "small" and variant == group["variant"]:
         figs.update(loss_figures(models, compare))
     return figs
 
@@ -70,6 +79,15 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "behaviour": behaviour_figures,
     "fixed_points": fixed_point_figures,
     "readout_norm": readout_norm_figures,
+    "feedback_perts": feedback_perts_figures,
+    "freq_response": freq_response_figures,
+    "cross_eval": cross_eval_figures,
+    "control_weight": control_weight_figures,
+    "size_study": size_study_figures,
+    "network_basic": network_basic_figures,
+    "tangling": tangling_figures,
+    "sisu_pert": sisu_pert_figures,
+    "unit_ablation": unit_ablation_figures,
 })
 
 

@@ -1,13 +1,19 @@
 """The behaviour figures of one figure group (models that differ only in the compared keys).
 
-Part 1 (SPEC §2.2): aligned trajectories comparing train conditions (one per evaluation
-amplitude), velocity profiles, measure violins (x = train std, legend = amplitude), replicate
-comparison of lowest vs highest train std (one per measure × evaluation amplitude), and
-low/high summaries.
-Part 2 (SPEC §2.6): aligned trajectories by SISU (one per train std × amplitude) and by train std
-(one per SISU × amplitude), profiles by train std and by SISU (each model's best replicate,
-criterion best_total_loss), measure violins with x = SISU and
-legend = train std (one per measure × amplitude).
+Part 1 (SPEC §2.2), `small` variant: aligned trajectories comparing train conditions (one per
+evaluation amplitude), per train × test pair (colour = trial) and comparing test conditions (one
+per train std), the three `center_out_sets` variants; `full` variant: velocity profiles, measure
+violins (x = train std, legend = amplitude, and transposed: x = amplitude), replicate comparison
+of lowest vs highest train std, low/high summaries, measure vs train std (one line per amplitude).
+Part 2 (SPEC §2.6), `small`: aligned trajectories by SISU (one per train std × amplitude) and by
+train std (one per SISU × amplitude); `full`: profiles by train std and by SISU (each model's
+best replicate, criterion best_total_loss), measure violins with x = SISU and legend = train std
+(one per measure × amplitude) and the two transposed arrangements, and the §5.3 summary: measure
+vs train std, one line per SISU, 95 % intervals over (eval, replicate) units.
+Every aligned trajectory answers hover with its eval, replicate, condition and trial; axes are
+equalised across the figures of a set; every measure violin has a zero line. Beside the violins,
+two-group statistics tables (lowest vs highest train std; SISU `stats.sisu` in part 2), Holm-
+corrected across the figure set (`figures._stats_sets`).
 """
 
 from collections.abc import Mapping, Sequence
@@ -17,6 +23,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from .. import figures as mf
+from ._stats_sets import Comparison, stats_figures
 
 # The measures drawn as violins (SPEC §2.2 list of 13, and §2.6's part-2 set plus §2.1's new
 # "direction of max net force (at trial start)", `initial_force_direction`, and the same over the
@@ -32,6 +39,12 @@ PART2_MEASURES = (
     "end_position_error", "max_parallel_force_forward", "sum_orthogonal_force_abs", "max_net_force",
     "sum_net_force", "initial_force_direction", "max_net_force_direction", "output_correlation",
 )
+# Measures of the summary lines (measure vs train std; seed §5.3); the statistics tables compare
+# every violin measure except the angles (circular: rank and variance tests do not apply).
+SUMMARY_MEASURES = ("max_orthogonal_distance_left", "largest_orthogonal_distance", "end_position_error",
+                    "max_net_force", "sum_orthogonal_force_abs")
+STATS_MEASURES = frozenset(PART1_MEASURES + PART2_MEASURES) - {"initial_force_direction",
+                                                                 "max_net_force_direction"}
 LOWHIGH_MEASURES = ("max_orthogonal_distance_left", "max_parallel_vel_forward", "end_position_error",
                     "max_net_force")
 
@@ -96,9 +109,13 @@ def part1_trajectory_figures(states: pd.DataFrame, color: str) -> dict[str, go.F
     figs = {}
     for amp in sorted(states["pert_amp"].unique()):
         sel = states[states["pert_amp"] == amp]
-        figs[f"aligned_compare_train__amp-{_v(amp)}"] = mf.aligned_trajectories(
+        figs[f"aligned_compare_train__amp-{_v(amp)}"] = mf.aligned_trial_curves(
             sel, color, title=f"Field amplitude {_v(amp)}")
     mf.match_axes(figs)
+    figs.update(mf.per_train_test_pair(states, train_column=color))
+    figs.update(mf.compare_test_conditions(states, train_column=color))
+    for variant in ("best_replicate", "single", "all_replicates"):
+        figs.update(mf.center_out_sets(states, variant=variant, train_column=color))
     return figs
 
 
@@ -108,11 +125,11 @@ def part2_trajectory_figures(states: pd.DataFrame, color: str) -> dict[str, go.F
         at_amp = states[states["pert_amp"] == amp]
         for value in sorted(at_amp[color].unique()):
             sel = at_amp[at_amp[color] == value]
-            by_sisu[f"aligned_by_sisu__{color}-{_v(value)}__amp-{_v(amp)}"] = mf.aligned_trajectories(
+            by_sisu[f"aligned_by_sisu__{color}-{_v(value)}__amp-{_v(amp)}"] = mf.aligned_trial_curves(
                 sel, "sisu", title=f"{color} {_v(value)}, field amplitude {_v(amp)}")
         for s in sorted(at_amp["sisu"].unique()):
             sel = at_amp[at_amp["sisu"] == s]
-            by_train[f"aligned_compare_train__sisu-{_v(s)}__amp-{_v(amp)}"] = mf.aligned_trajectories(
+            by_train[f"aligned_compare_train__sisu-{_v(s)}__amp-{_v(amp)}"] = mf.aligned_trial_curves(
                 sel, color, title=f"SISU {_v(s)}, field amplitude {_v(amp)}")
     mf.match_axes(by_sisu)
     mf.match_axes(by_train)
@@ -147,10 +164,12 @@ def profile_figures(states: pd.DataFrame, color: str, part: int, dt: float) -> d
 
 
 def measure_figures(measures: pd.DataFrame, color: str, part: int) -> dict[str, go.Figure]:
+    """Measure violins (each with a zero line), their transposed arrangements and the summary
+    lines against the train condition (SPEC §2.2, §2.6, seed §5.3)."""
     figs = {}
     if part == 1:
         for m in PART1_MEASURES:
-            figs[f"measures_compare_train__{m}"] = mf.measure_violins(measures, m, x=color, color="pert_amp")
+            figs[f"measures_compare_train__{m}"] = mf.zero_lined_violins(measures, m, x=color, color="pert_amp")
         values = sorted(measures[color].unique())
         if len(values) >= 2:
             for m in LOWHIGH_MEASURES:
@@ -158,14 +177,44 @@ def measure_figures(measures: pd.DataFrame, color: str, part: int) -> dict[str, 
                     figs[f"measures_replicates_lowhigh__{m}__amp-{_v(amp)}"] = mf.replicate_violins(
                         measures[measures["pert_amp"] == amp], m, by=color, title=f"Field amplitude {_v(amp)}")
                 figs[f"measures_lowhigh_summary__{m}"] = mf.lowhigh_violins(measures, m, x=color, color="pert_amp")
+        figs.update(mf.violins_by_pert_amp(measures, PART1_MEASURES, train_column=color))
+        figs.update(mf.measure_vs_train_sets(measures, SUMMARY_MEASURES, train_column=color, line="pert_amp",
+                                             per=("pert_type",)))
         return figs
     for m in PART2_MEASURES:
         for amp in sorted(measures["pert_amp"].unique()):
             sel = measures[measures["pert_amp"] == amp]
-            figs[f"measures_by_sisu__{m}__amp-{_v(amp)}"] = mf.measure_violins(
+            figs[f"measures_by_sisu__{m}__amp-{_v(amp)}"] = mf.zero_lined_violins(
                 sel, m, x="sisu", color=color, width=700, height=500,
                 title=f"Field amplitude {_v(amp)}")
+    figs.update(mf.violins_by_pert_amp(measures, PART2_MEASURES, train_column=color))
+    figs.update(mf.violins_by_train(measures, PART2_MEASURES, train_column=color))
+    figs.update(mf.measure_vs_train_sets(measures, SUMMARY_MEASURES, train_column=color, line="sisu"))
     return figs
+
+
+def stats_comparisons(measures: pd.DataFrame, color: str, part: int,
+                      sisu: Sequence[float] | None = None) -> list[Comparison]:
+    """The two-group comparisons of a behaviour figure set: lowest vs highest value of the
+    compared key (per amplitude; per SISU in part 2) and, in part 2, SISU `sisu[0]` vs `sisu[1]`
+    (default the lowest and highest evaluated) per amplitude × train condition."""
+    comparisons = []
+    values = _finite_values(measures[color])
+    if len(values) >= 2:
+        comparisons.append(Comparison(color, values[0], values[-1], ("pert_amp",) if part == 1 else ("pert_amp", "sisu")))
+    if part != 1:
+        evaluated = _finite_values(measures["sisu"])
+        pair = list(sisu) if sisu is not None else evaluated[::max(len(evaluated) - 1, 1)]
+        if len(pair) != 2:
+            raise ValueError(f"plant_perts.stats.sisu: got {list(pair)!r}; expected two SISU values")
+        if pair[0] != pair[1]:
+            comparisons.append(Comparison("sisu", pair[0], pair[1], ("pert_amp", color), key="plant_perts.stats.sisu"))
+    return comparisons
+
+
+def _finite_values(values: pd.Series) -> list:
+    """Sorted distinct finite values of a column."""
+    return [v for v in sorted(pd.unique(values.dropna())) if np.isfinite(v)]
 
 
 def figure_params(name: str) -> dict[str, object]:
@@ -184,13 +233,18 @@ def figure_params(name: str) -> dict[str, object]:
 
 
 def build_group_figures(states: pd.DataFrame, measures: pd.DataFrame, *, variant: str,
-                        compare: Sequence[str], part: int, dt: float) -> dict[str, go.Figure]:
+                        compare: Sequence[str], part: int, dt: float,
+                        stats_sisu: Sequence[float] | None = None) -> dict[str, object]:
     """All behaviour figures of a group from its tagged states and measures tables.
 
     The `small` centre-out variant gives the trajectory figures; any other variant (`full`) gives
-    the profiles and the measure violins.
+    the profiles, the measure violins and summaries, and the statistics tables (`TableFigure`s,
+    see `figures._stats_sets`; `stats_sisu` is the SISU pair compared in part 2).
     """
     color = compare_column(compare[0])
     if variant == "small":
         return part1_trajectory_figures(states, color) if part == 1 else part2_trajectory_figures(states, color)
-    return {**profile_figures(states, color, part, dt), **measure_figures(measures, color, part)}
+    names = PART1_MEASURES if part == 1 else PART2_MEASURES
+    comparisons = stats_comparisons(measures, color, part, stats_sisu)
+    return {**profile_figures(states, color, part, dt), **measure_figures(measures, color, part),
+            **stats_figures(measures, comparisons, [n for n in names if n in STATS_MEASURES])}

@@ -72,6 +72,11 @@ class AbstractController(AbstractRecurrentMap):
         """The initial hidden state (zeros)."""
         return jnp.zeros(self.hidden_size, self.dtype)
 
+    @abc.abstractmethod
+    def shift_preactivation(self, bias: Float[Array, " h"]) -> "AbstractController":
+        """The same controller with `bias` (H,) added to each unit's pre-activation (the
+        argument of its tanh): a tDCS-like intervention (`Interventions.bias`)."""
+
     def __call__(self, inputs: Float[Array, " i"], hidden: Float[Array, " h"]
                  ) -> tuple[Float[Array, " h"], Vec2]:
         """One step: returns the new hidden state and the force output (before motor noise)."""
@@ -146,6 +151,14 @@ class GRUController(AbstractController):
 
     def step(self, inputs, hidden):
         return self.cell(inputs, hidden)
+
+    def shift_preactivation(self, bias):
+        """Adds `bias` to the candidate's pre-activation, tanh(W_in u + b_in + bias + r ⊙ (…)),
+        through the input bias of its candidate block (not to the reset or update gates)."""
+        if not self.cell.use_bias:
+            raise ValueError("shift_preactivation needs a GRU cell with biases (use_bias=True)")
+        size = self.hidden_size
+        return eqx.tree_at(lambda c: c.cell.bias, self, self.cell.bias.at[2 * size:].add(bias))
 
     def state_jacobian(self, inputs, hidden):
         _, update, coef, _ = _gru_parts(self.cell, inputs, hidden)
@@ -225,6 +238,10 @@ class LeakyRNNController(AbstractController):
 
     def step(self, inputs, hidden):
         return (1.0 - self.alpha) * hidden + self.alpha * self._new(inputs, hidden)
+
+    def shift_preactivation(self, bias):
+        """Adds `bias` to W h + U u + b, inside the tanh."""
+        return eqx.tree_at(lambda c: c.cell.bias, self, self.cell.bias + bias)
 
     def state_jacobian(self, inputs, hidden):
         slope = self.alpha * (1.0 - self._new(inputs, hidden) ** 2)

@@ -2,6 +2,12 @@
 
 Per-step stage order (SPEC §1.3): feedback channel → network → motor noise → plant (with the
 disturbance force added at the start of the mechanics step).
+
+Interventions (`Interventions`) act inside that one scan, at control step k (which produces the
+trajectory entry t = k + 1), in this order: feedback offset (after the delay, before noise) →
+context offset (network input) → hidden-state stimulation (before the recurrent update) →
+recurrent update with the pre-activation bias → clamping of units (after the update, before the
+readout) → readout → motor noise → plant, pushed by efferent force + force impulse + field.
 """
 
 from collections.abc import Collection
@@ -16,7 +22,7 @@ from ._controllers import AbstractController
 from ._fields import AbstractField
 from ._inputs import network_input
 from ._plant import AbstractPlant
-from ._types import Array, Float, Key, Keys, Vec2
+from ._types import Array, Bool, Float, Key, Keys, Vec2
 
 
 class Environment(eqx.Module):
@@ -33,18 +39,38 @@ class Environment(eqx.Module):
 
 
 class Interventions(eqx.Module):
-    """Optional per-step additions, each of shape (K, ·) with K = n_steps − 1 control steps.
+    """Optional per-step perturbations, each of shape (K, ·) with K = n_steps − 1 control steps
+    (with leading trial axes in `simulate_trials`). A field left None does nothing, and an
+    all-zero offset (or an all-False clamp) leaves the trajectory exactly as without it.
+
+    Entry k acts at control step k, whose result is the trajectory entry t = k + 1.
 
     Attributes:
         feedback: (K, 4) added to the sensed [pos, vel] after the delay, before noise (impulses).
-        hidden: (K, H) added to the hidden state before the recurrent update (unit stimulation).
-        force: (K, 2) force impulse on the plant, added to the efferent force at the mechanics
-            step (a disturbance: not recorded as the network's force).
+        hidden: (K, H) added to the hidden state before the recurrent update (unit stimulation,
+            TMS-like; SPEC §1.3). The stimulated state is what the update sees; the recorded
+            hidden state is the update's result.
+        force: (K, 2) force impulse on the plant, added to the efferent force (network output +
+            motor noise) at the mechanics step (SPEC §2.9(a)). It is a disturbance like a field:
+            the recorded `Trajectory.force` is the efferent force WITHOUT the impulse.
+        context: (K, c) added to the context inputs (SISU) of each step: a SISU schedule, e.g. a
+            step from the trial's context value s0 to s1 at control step j is (s1 − s0)·[k ≥ j].
+            Recorded inputs (`keep={"inputs"}`) include it.
+        bias: (K, H) added to each unit's pre-activation (tDCS-like): inside the tanh of the
+            candidate state of a GRU (`shift_preactivation` of the controller), of the leaky RNN.
+        clamp: (K, H) boolean; where True, the unit's state is set to `clamp_value` right after
+            the recurrent update, before the readout, so the readout and the next step see the
+            clamped value (ablation: clamp to 0).
+        clamp_value: (K, H) values of the clamped units; None means 0.
     """
 
     feedback: Float[Array, "*trials k 4"] | None = None
     hidden: Float[Array, "*trials k h"] | None = None
     force: Float[Array, "*trials k 2"] | None = None
+    context: Float[Array, "*trials k c"] | None = None
+    bias: Float[Array, "*trials k h"] | None = None
+    clamp: Bool[Array, "*trials k h"] | None = None
+    clamp_value: Float[Array, "*trials k h"] | None = None
 
 
 KEEP: tuple[str, ...] = ("hidden", "inputs")
@@ -107,17 +133,26 @@ def simulate(controller: AbstractController, env: Environment, start: Vec2, goal
     h0 = controller.init_hidden()
     n_ctrl = env.n_steps - 1
     iv = interventions if interventions is not None else Interventions()
-    xs = (jr.split(key, n_ctrl), iv.feedback, iv.hidden, iv.force)
+    clamp_value = iv.clamp_value
+    if iv.clamp is not None and clamp_value is None:
+        clamp_value = jnp.zeros(iv.clamp.shape, h0.dtype)
+    xs = (jr.split(key, n_ctrl), iv.feedback, iv.hidden, iv.force, iv.context, iv.bias, iv.clamp,
+          clamp_value)
 
     def step(carry, x):
         state, h, queue = carry
-        k, fb_off, h_off, f_off = x
+        k, fb_off, h_off, f_off, c_off, b_off, clamp, c_val = x
         k_fb, k_motor = jr.split(k)
         queue, obs = env.feedback(queue, state, k_fb, fb_off)
-        inputs = network_input(goal, target_vel, obs[:2], obs[2:], context)
+        ctx = context if c_off is None else context + c_off
+        inputs = network_input(goal, target_vel, obs[:2], obs[2:], ctx)
         if h_off is not None:
             h = h + h_off
-        h, out = controller(inputs, h)
+        net = controller if b_off is None else controller.shift_preactivation(b_off)
+        h = net.step(inputs, h)
+        if clamp is not None:
+            h = jnp.where(clamp, c_val, h)
+        out = net.readout(h)
         u = env.motor(out, k_motor)
         push = u if f_off is None else u + f_off  # a force impulse disturbs the plant, like a field
         state = env.plant.step(state, push + field(state))

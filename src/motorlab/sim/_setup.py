@@ -7,6 +7,7 @@ from typing import Any
 import equinox as eqx
 import jax
 import jax.random as jr
+import numpy as np
 
 from ._controllers import CONTROLLERS, AbstractController
 from ._loss import LossWeights
@@ -64,8 +65,18 @@ def ensemble_skeleton(hps: Hps | ModelSpec) -> AbstractController:
 
 
 def replicate(ensemble: AbstractController, i: int) -> AbstractController:
-    """The i-th replicate of an ensemble (arrays indexed on their leading axis)."""
+    """The i-th replicate of an ensemble (arrays indexed on their leading axis).
+
+    Raises:
+        IndexError: if `i` is not an integer in [0, n_replicates) (no wrap-around: replicate 5 of
+            a 2-replicate ensemble is an error, not replicate 1).
+    """
     params, static = eqx.partition(ensemble, eqx.is_array)
+    leaves = jax.tree.leaves(params)
+    n = leaves[0].shape[0] if leaves and leaves[0].ndim else 0
+    if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < n:
+        raise IndexError(f"replicate index: got {i!r}; expected an integer in [0, {n}) "
+                         f"(the ensemble has {n} replicates)")
     return eqx.combine(jax.tree.map(lambda a: a[i], params), static)
 
 

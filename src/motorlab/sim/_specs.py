@@ -142,15 +142,16 @@ class EnvironmentSpec:
         )
 
     def environment(self, *, feedback_noise_std: float | None = None, motor_noise_std: float | None = None,
-                    n_steps: int | None = None) -> Environment:
+                    n_steps: int | None = None, feedback_delay_steps: int | None = None) -> Environment:
         """The simulation `Environment`; keyword overrides (None: the training value) replace
-        the noise stds and the trial length."""
+        the noise stds, the trial length and the feedback delay."""
         plant = PointMass(mass=self.mass, damping=self.damping, dt=self.dt, discretisation=self.discretisation)
         fb = self.feedback_noise_std if feedback_noise_std is None else feedback_noise_std
         motor = self.motor_noise_std if motor_noise_std is None else motor_noise_std
         return Environment(
             plant=plant,
-            feedback=FeedbackChannel(delay=self.feedback_delay_steps, noise_std=float(fb)),
+            feedback=FeedbackChannel(delay=int(self.feedback_delay_steps if feedback_delay_steps is None
+                                               else feedback_delay_steps), noise_std=float(fb)),
             motor=MotorNoise(std=float(motor), additive_ratio=self.motor_noise_additive_ratio),
             n_steps=int(self.n_steps if n_steps is None else n_steps),
         )
@@ -197,7 +198,8 @@ class ModelSpec:
         }
         network.update({k: m[k] for k in _NETWORK_KEYS + _NETWORK_OPTIONAL_KEYS if k in m and k not in network})
         return cls(part=read(hps, "part", as_integer, "", where, lambda v: v in (1, 2), "1 or 2"),
-                   seed=read(hps, "seed", as_integer, "", where, lambda v: v >= 0, "an integer >= 0"),
+                   seed=read(hps, "seed", as_integer, "", where, lambda v: 0 <= v < 2**32,
+                            "an integer >= 0 and <= 4294967295 (a 32-bit JAX seed)"),
                    environment=env, network=network)
 
     def __hash__(self) -> int:  # the network view is a read-only dict: hash its items

@@ -7,4 +7,5 @@ from ._cli import add_pipeline_commands as add_pipeline_commands
 from ._figures import analysis_figures as analysis_figures, write_figure_set as write_figure_set
 from ._jobs import job_log as job_log
 from ._pipeline import finish_part as finish_part, train as train
+from ._report import GROUP_PAGE as GROUP_PAGE, report_labels as report_labels
 from ._threads import limit_cpu_threads as limit_cpu_threads

@@ -61,33 +61,37 @@ def _write_history(path, result) -> None:
 
 def finish_part(part: str, sidecars: Sequence[str | os.PathLike], *, manifest_path, results_dir="results",
                 catalog_path=None) -> dict:
-    """Write the part's manifest (every product and its identity) and fold every sidecar under
-    `results_dir` into the catalogue.
+    """Write the part's manifest (every product and its identity), fold every sidecar under
+    `results_dir` into the catalogue and rewrite the results browser (`<results_dir>/index.html`,
+    see `motorlab.store.write_browser`) from it, so the page always shows every finished part.
 
-    Run it on one host only (a Snakemake local rule): the catalogue is written under a lock.
+    Run it on one host only (a Snakemake local rule): the catalogue is folded under its lock and the
+    page is replaced atomically. The manifest names the page (`browser`) when a catalogue was folded.
     """
-    import fcntl
     import json
 
     products = []
     for s in sorted(map(str, sidecars)):
         if not s.endswith(".json"):
             raise ValueError(f"{s}: expected a product's JSON sidecar or manifest")
-        rec = json.loads(Path(s).read_text())
+        try:
+            rec = json.loads(Path(s).read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as e:
+            raise ValueError(f"{s}: corrupt sidecar, not readable JSON ({e}); delete it and its "
+                             f"product so that the workflow remakes them") from None
         paths = rec.get("paths") or [rec.get("path")]
         products.append({"kind": rec["kind"], "id": rec["id"], "sidecar": relative_path(s),
                          "paths": [p for p in paths if p]})
     counts = {k: sum(p["kind"] == k for p in products) for k in sorted({p["kind"] for p in products})}
     manifest = {"part": part, "counts": counts, "products": products, **provenance()}
     if catalog_path is not None:
+        from ..store._browser import write_browser
         from ..store._catalog import fold_sidecars
 
-        lock = Path(catalog_path).with_suffix(".lock")
-        lock.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock, "w") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            fold_sidecars(results_dir, catalog_path)
+        fold_sidecars(results_dir, catalog_path)  # under the catalogue's lock (`store.catalog_lock`)
+        page = write_browser(results_dir, catalog_path)  # written atomically (temporary file, rename)
         manifest["catalog"] = relative_path(catalog_path)
+        manifest["browser"] = relative_path(page)
     write_json(manifest_path, manifest)
     return manifest
 

@@ -11,6 +11,7 @@ from ._catalog import (
     KINDS as KINDS,
     TABLES as TABLES,
     CatalogError as CatalogError,
+    catalog_lock as catalog_lock,
     check_sidecar as check_sidecar,
     flat_columns as flat_columns,
     fold_sidecars as fold_sidecars,
@@ -18,6 +19,8 @@ from ._catalog import (
     read_table as read_catalog_table,  # rows of one catalogue table (`read_table` reads Parquet)
     read_sidecars as read_sidecars,
     resolve_path as resolve_path,
+    scan_sidecars as scan_sidecars,
+    sidecar_fingerprint as sidecar_fingerprint,
     write_sidecar as write_sidecar,
 )
 from ._clean import (

@@ -4,8 +4,9 @@ The page is generated from the catalogue (`_catalog`): every figure with its thu
 its interactive HTML and its models (linked to their sidecars), and one facet for every key whose
 value differs between figures: the figure's own fields (part, analysis, figure), its parameters
 (amplitude, SISU, measure, ...) and its models' hyperparameters (field type, train σ, method,
-noise, delay, ...). A figure whose models differ in a key (the compared key of a group) has each
-of their values. A figure without a key has the value null, shown "(none)", so catalogues whose
+noise, delay, ...); a parameter that names a hyperparameter (`train_std` is `pert.std`) shares
+its facet. A figure whose models differ in a key (the compared key of a group) has each of their
+values. A figure without a key has the value null, shown "(none)", so catalogues whose
 figures lack a column (e.g. no recorded analysis) are browsed just the same.
 
 The index is embedded in the page as JSON and read once; thumbnails load lazily. The page needs
@@ -43,6 +44,11 @@ FACET_LABELS: Final[dict[str, str]] = {
 _FACET_ORDER: Final = ("part", "analysis", "figure", "pert.type", "pert.std", "context.method", "sisu",
                        "pert_amp", "amp", "measure", "model.feedback_noise_std", "model.motor_noise_std",
                        "model.feedback_delay_steps")
+# Figure parameters that name a hyperparameter under another key: one facet for both (a figure
+# with its own value, e.g. the training loss of the σ = 1 model, is filed under that value only).
+_ALIASES: Final = {"train_std": "pert.std", "pert_amp": "amp"}
+# Figure-sidecar keys that describe the figure set rather than the figure (`varying` lists keys).
+_NOT_FACETS: Final = frozenset({"varying"})
 _THUMB_SUFFIXES: Final = (".png", ".webp", ".jpeg", ".jpg", ".svg")
 
 
@@ -102,20 +108,25 @@ def _figure_files(row: Mapping[str, Any], link: _Linker) -> dict[str, str | None
     return {"name": name, "thumb": link(thumb), "html": link(page), "json": link(by_suffix.get(".plotly.json"))}
 
 
-def _keys_of(row: Mapping[str, Any], model_keys: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """Every facet key of a figure with its values: own fields, params and hps, then its models'
-    (`model_keys`: each model's flattened hyperparameters, as facet values)."""
-    own = {k: row.get(k) for k in ("part", "analysis", "figure")}
-    own.update(flatten(row.get("hps") or {}))
-    own.update(flatten(row.get("params") or {}))
-    keys = {k: [_value(v)] for k, v in own.items()}
+def _linked_keys(model_ids: tuple[str, ...], model_keys: Mapping[str, Mapping[str, Any]]) -> dict[str, list[Any]]:
+    """The facet keys of a set of models, each with the distinct values of its members."""
     linked: dict[str, dict[tuple, Any]] = {}
-    for model_id in row.get("model_ids") or []:
+    for model_id in model_ids:
         for k, v in model_keys.get(model_id, {}).items():
             linked.setdefault(k, {})[_key(v)] = v
+    return {k: list(values.values()) for k, values in linked.items()}
+
+
+def _keys_of(row: Mapping[str, Any], linked: Mapping[str, list[Any]]) -> dict[str, list[Any]]:
+    """Every facet key of a figure with its values: own fields, params and hps, then its models'
+    (`linked`, see `_linked_keys`) where the figure has no value of its own."""
+    own = {k: row.get(k) for k in ("part", "analysis", "figure")}
+    own.update((k, v) for k, v in flatten(row.get("hps") or {}).items() if k not in _NOT_FACETS)
+    own.update((_ALIASES.get(k, k), v) for k, v in flatten(row.get("params") or {}).items())
+    keys = {k: [_value(v)] for k, v in own.items()}
     for k, values in linked.items():
         if k not in keys:
-            keys[k] = list(values.values())
+            keys[k] = values
     return keys
 
 
@@ -157,7 +168,13 @@ def browser_index(results_dir: str | Path, catalog_path: str | Path | None = Non
     models = {m["id"]: m for m in model_rows}
     model_index = {mid: i for i, mid in enumerate(models)}
     model_keys = {mid: {k: _value(v) for k, v in flatten(m.get("hps") or {}).items()} for mid, m in models.items()}
-    keyed = [_keys_of(r, model_keys) for r in figure_rows]
+    linked: dict[tuple[str, ...], dict[str, list[Any]]] = {}  # figures of one group share their models
+    keyed = []
+    for r in figure_rows:
+        ids = tuple(r.get("model_ids") or ())
+        if ids not in linked:
+            linked[ids] = _linked_keys(ids, model_keys)
+        keyed.append(_keys_of(r, linked[ids]))
     all_keys = list(dict.fromkeys(k for ks in keyed for k in ks))
     distinct: dict[str, dict[tuple, Any]] = {k: {} for k in all_keys}
     for ks in keyed:

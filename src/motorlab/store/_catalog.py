@@ -14,23 +14,29 @@ column each, named by their key path joined with `__`, e.g. `pert__std`; list va
   sidecar, created, git_commit, versions, replicates, n_included, hps
 * `evaluations`: id, part, analysis, variant, path, paths (every file of the evaluation: its
   states and the tables its analysis declares; the sidecar is its `manifest.json`), sidecar, created, git_commit, versions, model_ids, hps
-* `figures`: id, part, analysis, figure, paths, sidecar, created, git_commit, versions, eval_ids,
-  model_ids, params, hps (flattened columns from hps, then params)
+* `figures`: id, part, analysis, figure, plot_id (the SPEC plot id; null where there is none or
+  the sidecar predates it), paths, sidecar, created, git_commit, versions, eval_ids, model_ids,
+  params, hps (flattened columns from hps, then params: `compare` and `varying` list the group's
+  compared keys and the hyperparameters varying within the figure set)
 * `evaluation_models` (evaluation_id, model_id), `figure_evaluations` (figure_id,
   evaluation_id), `figure_models` (figure_id, model_id): the many-to-many links
 * `catalog_info` (key, value): when and from where it was folded.
 """
 
 import datetime
+import fcntl
+import hashlib
 import json
 import os
 import sqlite3
 import tempfile
-from collections.abc import Iterable, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ._model_files import write_json
+from ._model_files import current_umask, write_json
 from ._paths import CATALOG
 from ..config._load import flatten
 
@@ -48,7 +54,7 @@ _FIXED = {
                "replicates", "n_included", "hps"),
     "evaluations": ("id", "part", "analysis", "variant", "path", "paths", "sidecar", "created",
                     "git_commit", "versions", "model_ids", "hps"),
-    "figures": ("id", "part", "analysis", "figure", "paths", "sidecar", "created", "git_commit",
+    "figures": ("id", "part", "analysis", "figure", "plot_id", "paths", "sidecar", "created", "git_commit",
                 "versions", "eval_ids", "model_ids", "params", "hps"),
 }
 _JSON_COLUMNS = {"versions", "replicates", "hps", "model_ids", "eval_ids", "paths", "params"}
@@ -95,33 +101,32 @@ def write_sidecar(path: str | Path, record: Mapping[str, Any]) -> Path:
     return path
 
 
-def read_sidecars(results_dir: str | Path) -> tuple[dict[str, list[dict]], list[str]]:
-    """Every sidecar under `results_dir`, by kind, each with `sidecar` (its path relative to the
-    parent of `results_dir`) added. JSON files without a sidecar `kind` are not sidecars.
+def scan_sidecars(results_dir: str | Path) -> tuple[dict[str, list[dict]], list[str], list[tuple[Path, str]]]:
+    """Every readable sidecar under `results_dir`, by kind, each with `sidecar` (its path relative
+    to the parent of `results_dir`) added. JSON files without a sidecar `kind` are not sidecars.
 
     Returns:
-        `(records, notices)`; when one id has several sidecars the newest (`created`) is kept
-        and a notice says so.
-
-    Raises:
-        CatalogError: for a sidecar that is not valid JSON or lacks a field.
+        `(records, notices, corrupt)`: when one id has several sidecars the newest (`created`) is
+        kept and a notice says so; `corrupt` lists `(path, why)` for each sidecar that is not
+        valid JSON or lacks a field, which is skipped.
     """
     results_dir = Path(results_dir)
     base = results_dir.parent
     records: dict[str, dict[str, dict]] = {k: {} for k in KINDS}
-    notices, problems = [], []
+    notices: list[str] = []
+    corrupt: list[tuple[Path, str]] = []
     for file in sorted(_json_files(results_dir)):
         try:
             data = json.loads(file.read_text())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-            problems.append(f"{file}: not readable JSON ({e})")
+            corrupt.append((file, f"not readable JSON ({e}); truncated or corrupt"))
             continue
         if not isinstance(data, dict) or data.get("kind") not in KINDS:
             continue
         try:
             check_sidecar(data, str(file))
         except CatalogError as e:
-            problems.append(str(e))
+            corrupt.append((file, str(e).removeprefix(f"{file}: ")))
             continue
         data["sidecar"] = os.path.relpath(file, base)
         seen = records[data["kind"]]
@@ -132,9 +137,22 @@ def read_sidecars(results_dir: str | Path) -> tuple[dict[str, list[dict]], list[
                            f"ignoring {drop['sidecar']}")
             data = keep
         seen[data["id"]] = data
-    if problems:
-        raise CatalogError("unreadable sidecars:\n  " + "\n  ".join(problems))
-    return {k: list(v.values()) for k, v in records.items()}, notices
+    return {k: list(v.values()) for k, v in records.items()}, notices, corrupt
+
+
+def read_sidecars(results_dir: str | Path) -> tuple[dict[str, list[dict]], list[str]]:
+    """`scan_sidecars`, with each corrupt sidecar skipped and reported by path (a warning and a
+    notice): one bad file never hides the other products.
+
+    Returns:
+        `(records, notices)`.
+    """
+    records, notices, corrupt = scan_sidecars(results_dir)
+    for file, why in corrupt:
+        message = f"skipped corrupt sidecar {file}: {why} (`motorlab clean` lists it)"
+        warnings.warn(message, stacklevel=2)
+        notices.append(message)
+    return records, notices
 
 
 PLOTLY_JSON_SUFFIX = ".plotly.json"  # a figure's Plotly JSON (megabytes), never a sidecar
@@ -185,7 +203,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _create_and_fill(conn: sqlite3.Connection, records: Mapping[str, list[dict]], source: str) -> None:
+def _create_and_fill(conn: sqlite3.Connection, records: Mapping[str, list[dict]], source: str,
+                     fingerprint: str | None = None) -> None:
     for kind, table in TABLES.items():
         rows = [_row(table, r) for r in records.get(kind, [])]
         columns = list(_FIXED[table])
@@ -205,8 +224,40 @@ def _create_and_fill(conn: sqlite3.Connection, records: Mapping[str, list[dict]]
     conn.executemany("INSERT INTO catalog_info VALUES (?, ?)", [
         ("folded_at", datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")),
         ("results_dir", source),
+        *([("sidecars", fingerprint)] if fingerprint is not None else []),
     ])
     conn.commit()
+
+
+def sidecar_fingerprint(results_dir: str | Path) -> str:
+    """`"<count>:<sha256>"` of the JSON files under `results_dir` (relative path, size, mtime in
+    ns): what a catalogue was folded from. A catalogue whose fingerprint differs from the
+    sidecars' now is stale, however new its file is."""
+    results_dir = Path(results_dir)
+    digest, n = hashlib.sha256(), 0
+    for file in sorted(_json_files(results_dir)):
+        try:
+            st = file.stat()
+        except OSError:
+            continue  # removed while listing
+        digest.update(f"{file.relative_to(results_dir)}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+        n += 1
+    return f"{n}:{digest.hexdigest()}"
+
+
+@contextmanager
+def catalog_lock(db_path: str | Path) -> Iterator[None]:
+    """Hold the catalogue's lock (`<db without suffix>.lock`, an exclusive `flock`) while folding:
+    the workflow's part rule, `catalog rebuild` and `clean --yes` take it in turn, so an older
+    fold never replaces a newer one."""
+    lock = Path(db_path).with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def fold_sidecars(results_dir: str | Path, db_path: str | Path | None = None) -> dict[str, Any]:
@@ -225,21 +276,24 @@ def fold_sidecars(results_dir: str | Path, db_path: str | Path | None = None) ->
     """
     results_dir = Path(results_dir)
     db_path = Path(db_path) if db_path is not None else results_dir / CATALOG_NAME
-    records, notices = read_sidecars(results_dir)
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=db_path.parent, prefix=f".{db_path.name}.", suffix=".tmp")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        conn = sqlite3.connect(tmp)
+    with catalog_lock(db_path):
+        fingerprint = sidecar_fingerprint(results_dir)  # before reading: a later sidecar makes it stale
+        records, notices = read_sidecars(results_dir)
+        fd, tmp_name = tempfile.mkstemp(dir=db_path.parent, prefix=f".{db_path.name}.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(tmp_name)
         try:
-            _create_and_fill(conn, records, str(results_dir))
+            conn = sqlite3.connect(tmp)
+            try:
+                _create_and_fill(conn, records, str(results_dir), fingerprint)
+            finally:
+                conn.close()
+            os.chmod(tmp, 0o666 & ~current_umask())
+            os.replace(tmp, db_path)
+            os.utime(db_path)  # newer than the directory entry the rename just changed
         finally:
-            conn.close()
-        os.replace(tmp, db_path)
-        os.utime(db_path)  # newer than the directory entry the rename just changed
-    finally:
-        tmp.unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
     return {"db": db_path, **{TABLES[k]: len(v) for k, v in records.items()}, "notices": notices}
 
 
@@ -258,19 +312,35 @@ def _newest_change(results_dir: Path) -> float:
 def open_catalog(results_dir: str | Path, db_path: str | Path | None = None) -> sqlite3.Connection:
     """A read connection to the catalogue of `results_dir`.
 
-    The catalogue file is used if it is at least as new as every sidecar and directory under
-    `results_dir`; otherwise (missing or stale) the sidecars are folded into an in-memory
-    database, so a query never misses a finished product and never writes a file.
+    The catalogue file is used if it was folded from the sidecars there now (its recorded
+    `sidecar_fingerprint` matches; a catalogue without one must be at least as new as every
+    sidecar and directory); otherwise (missing, stale or unreadable) the sidecars are folded into
+    an in-memory database, so a query never misses a finished product and never writes a file.
+    An unreadable catalogue file is reported (a warning saying to run `motorlab catalog rebuild`).
     """
     results_dir = Path(results_dir)
     db_path = Path(db_path) if db_path is not None else results_dir / CATALOG_NAME
-    if db_path.exists() and (not results_dir.exists()
-                             or db_path.stat().st_mtime >= _newest_change(results_dir)):
+    if db_path.exists():
         conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    else:
-        records, _ = read_sidecars(results_dir) if results_dir.exists() else ({}, [])
-        conn = sqlite3.connect(":memory:")
-        _create_and_fill(conn, records, str(results_dir))
+        try:
+            info = dict(conn.execute("SELECT key, value FROM catalog_info").fetchall())
+            if not results_dir.exists():
+                fresh = True
+            elif "sidecars" in info:
+                fresh = info["sidecars"] == sidecar_fingerprint(results_dir)
+            else:
+                fresh = db_path.stat().st_mtime >= _newest_change(results_dir)
+        except sqlite3.DatabaseError as e:
+            warnings.warn(f"catalogue {db_path} is unreadable ({e}); reading the sidecars instead. "
+                          f"Run `motorlab catalog rebuild` to rewrite it.", stacklevel=2)
+            fresh = False
+        if fresh:
+            conn.row_factory = sqlite3.Row
+            return conn
+        conn.close()
+    records, _ = read_sidecars(results_dir) if results_dir.exists() else ({}, [])
+    conn = sqlite3.connect(":memory:")
+    _create_and_fill(conn, records, str(results_dir))
     conn.row_factory = sqlite3.Row
     return conn
 

@@ -7,18 +7,23 @@ old ones in place. `find_orphans` lists, from the sidecars:
 * evaluations the study no longer produces, or whose model is orphaned or gone (a model is gone
   when its file is missing, or when it has no sidecar at all, e.g. all its files were deleted);
 * figures whose evaluations the study no longer produces, or whose models are orphaned or gone;
-* catalogue records that no sidecar backs any more (the catalogue is refolded after removal).
+* catalogue records that no sidecar backs any more (the catalogue is refolded after removal);
+* corrupt sidecars (not readable JSON, or lacking a field), which every reader skips;
+* temporary files (`.<name>.<random>.tmp`) that a write killed before its rename left behind,
+  once untouched for `STALE_TMP_S` (a live write renames its file within seconds).
 
 For each orphan it lists the sidecar, the product file(s) and the files next to them named after
 the product (`<id>*`, or `<figure stem>.*`). Files without a sidecar are never touched.
 """
 
 import dataclasses
+import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from ._catalog import CATALOG_NAME, TABLES, fold_sidecars, read_sidecars, read_table, resolve_path
+from ._catalog import CATALOG_NAME, TABLES, fold_sidecars, read_table, resolve_path, scan_sidecars
 from ..config._study import Study
 
 
@@ -63,8 +68,9 @@ def find_orphans(studies: Iterable[Study], results_dir: str | Path) -> tuple[lis
     wanted_models = {m for s in studies for m in s.all_models()}
     wanted_evals = {e.eval_id for s in studies for part in s.parts for a in s.analyses(part)
                     for e in s.evaluations(part, a)}
-    records, _ = read_sidecars(results_dir) if results_dir.exists() else ({k: [] for k in TABLES}, [])
-    orphans: list[Orphan] = []
+    records, _, corrupt = scan_sidecars(results_dir) if results_dir.exists() else ({k: [] for k in TABLES}, [], [])
+    orphans: list[Orphan] = [Orphan("corrupt", str(f), f"corrupt sidecar: {why}", (f,)) for f, why in corrupt]
+    orphans += stale_temporaries(results_dir)
     gone_models: set[str] = set()
     for r in records["model"]:
         path = resolve_path(r["path"], r["sidecar"], results_dir)
@@ -82,10 +88,13 @@ def find_orphans(studies: Iterable[Study], results_dir: str | Path) -> tuple[lis
     gone_evals: set[str] = set()
     for r in records["evaluation"]:
         dead = sorted(set(r["model_ids"]) & gone_models)
+        missing = missing_files(r, results_dir)
         if r["id"] not in wanted_evals:
             reason = "not produced by the config"
         elif dead:
             reason = f"its model {', '.join(dead)} is orphaned or missing"
+        elif missing:
+            reason = f"file {missing[0]} is missing"
         else:
             continue
         gone_evals.add(r["id"])
@@ -97,11 +106,39 @@ def find_orphans(studies: Iterable[Study], results_dir: str | Path) -> tuple[lis
             reason = f"its model {', '.join(dead_models)} is orphaned or missing"
         elif dead_evals:
             reason = f"its evaluation {', '.join(dead_evals)} is not produced by the config"
+        elif missing_files(r, results_dir):
+            reason = f"file {missing_files(r, results_dir)[0]} is missing"
         else:
             continue
         stem = Path(r["sidecar"]).stem + "."
         orphans.append(Orphan("figure", r["id"], reason, _files(r, results_dir, stem)))
     return orphans, _stale_records(records, results_dir / CATALOG_NAME)
+
+
+STALE_TMP_S = 3600.0
+
+
+def stale_temporaries(results_dir: Path, older_than_s: float = STALE_TMP_S) -> list[Orphan]:
+    """Temporary files of atomic writes (`.<name>.<random>.tmp`) untouched for `older_than_s`."""
+    out, now = [], time.time()
+    for root, _, files in os.walk(results_dir):
+        for name in files:
+            path = Path(root, name)
+            if name.startswith(".") and name.endswith(".tmp"):
+                try:
+                    age = now - path.stat().st_mtime
+                except OSError:
+                    continue
+                if age >= older_than_s:
+                    out.append(Orphan("temporary", str(path), f"left by a killed write ({age / 3600:.1f} h old)",
+                                      (path,)))
+    return sorted(out, key=lambda o: o.id)
+
+
+def missing_files(record: dict, results_dir: Path) -> list[str]:
+    """The product files a sidecar names that do not exist."""
+    named = record.get("paths") or [record.get("path")]
+    return [p for p in named if p and not resolve_path(p, record["sidecar"], results_dir).exists()]
 
 
 def _stale_records(records: dict[str, list[dict]], db_path: Path) -> list[str]:

@@ -10,6 +10,7 @@ forces the table a key is read from.
 
 import difflib
 import shutil
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..config._study import safe_name
 _VIEW_FIELDS = {
     "models": ("id", "part", "path", "created", "n_included", "git_commit"),
     "evaluations": ("id", "part", "analysis", "variant", "path", "created", "git_commit"),
-    "figures": ("id", "part", "analysis", "figure", "created", "git_commit"),
+    "figures": ("id", "part", "analysis", "figure", "plot_id", "created", "git_commit"),
 }
 _LOOKUP_ORDER = {"models": ("models",), "evaluations": ("evaluations", "models"),
                  "figures": ("figures", "evaluations", "models")}
@@ -40,7 +41,22 @@ def _view(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
     view.update(flatten(row.get("hps") or {}))
     if table == "figures":
         view.update(flatten(row.get("params") or {}))
+    if row.get("part") is not None:  # the product's part ("part1"), not the hyperparameter (1)
+        view["part"] = row["part"]
     return view
+
+
+def _part_value(wanted: Any) -> Any:
+    """`part=1`, `part="1"` and `part="part1"` all mean the product part "part1"."""
+    if isinstance(wanted, (list, tuple)):
+        return [_part_value(w) for w in wanted]
+    if isinstance(wanted, bool) or callable(wanted) or wanted is None:
+        return wanted
+    if isinstance(wanted, (int, float)) and float(wanted).is_integer():
+        return f"part{int(wanted)}"
+    if isinstance(wanted, str) and wanted.isdigit():
+        return f"part{wanted}"
+    return wanted
 
 
 class _Catalog:
@@ -48,12 +64,28 @@ class _Catalog:
 
     def __init__(self, results_dir: str | Path, db_path: str | Path | None):
         self.results_dir = Path(results_dir)
+        if not self.results_dir.is_dir():
+            raise FileNotFoundError(f"no such results directory: {str(results_dir)!r} (expected the folder "
+                                    f"the workflow writes, e.g. 'results'; pass results_dir=)")
         conn = open_catalog(results_dir, db_path)
         try:
-            self.rows = {t: read_table(conn, t) for t in TABLES.values()}
+            self.rows = {t: self._present(read_table(conn, t)) for t in TABLES.values()}
         finally:
             conn.close()
         self.views = {t: {r["id"]: _view(t, r) for r in rows} for t, rows in self.rows.items()}
+
+    def _present(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The records whose product files all exist; the others are reported, not listed."""
+        kept, gone = [], []
+        for r in rows:
+            named = [p for p in (r.get("paths") or [r.get("path")]) if p]
+            missing = [p for p in named if not resolve_path(p, r.get("sidecar"), self.results_dir).exists()]
+            (gone if missing else kept).append(r)
+        if gone:
+            warnings.warn(f"{len(gone)} product(s) in {self.results_dir} have a sidecar but a missing file "
+                          f"(e.g. {gone[0]['id']}) and are not listed; `motorlab clean` lists them and "
+                          f"the part target rebuilds them", stacklevel=3)
+        return kept
 
     def linked(self, table: str, row: Mapping[str, Any], other: str) -> list[dict[str, Any]]:
         if table == other:
@@ -79,7 +111,7 @@ def _matcher(cat: _Catalog, table: str, where: Mapping[str, Any]) -> Callable[[M
             close = difflib.get_close_matches(key, sorted(known), n=1)
             raise KeyError(f"no {' or '.join(tables)} record has a key {raw_key!r}"
                            + (f"; did you mean {close[0]!r}?" if close else ""))
-        clauses.append((key, tables, wanted))
+        clauses.append((key, tables, _part_value(wanted) if key == "part" else wanted))
 
     def matches(row: Mapping[str, Any]) -> bool:
         for key, tables, wanted in clauses:

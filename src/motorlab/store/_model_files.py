@@ -1,6 +1,7 @@
 """Model files and JSON sidecars.
 
-A model file (`.eqx`) is one JSON header line (sorted keys: format, hps, replicates, provenance)
+A model file (`.eqx`) is one JSON header line (sorted keys: format, id, hps, replicates, package
+versions and git commit; no time stamp, so identical runs write identical files)
 followed by Equinox `tree_serialise_leaves` bytes of the replicate ensemble. The header alone
 rebuilds the skeleton the bytes are read into, so a model loads from its file alone.
 Every write goes to a temporary file in the same folder and is renamed into place, so a
@@ -28,13 +29,30 @@ FORMAT = "motorlab-model/1"
 _PACKAGES = ("motorlab", "jax", "jaxlib", "equinox", "optax", "numpy")
 
 
+def current_umask() -> int:
+    """The process umask (from /proc on Linux; elsewhere set and restored at once)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 @contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb"):
-    """Open a temporary file next to `path`; on success rename it to `path`, else delete it."""
+    """Open a temporary file next to `path`; on success rename it to `path`, else delete it.
+
+    The file gets the mode a plain `open` would give it (0666 less the umask: 0644 under 022,
+    0664 under 002), not `mkstemp`'s private 0600, so colleagues can read shared results."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, mode) as f:
             yield f
         os.replace(tmp, path)
@@ -80,7 +98,10 @@ def save_model_file(path: str | os.PathLike, ensemble: AbstractController, hps: 
     Returns:
         The header dict that was written.
     """
-    header = {"format": FORMAT, "id": model_id, "hps": hps, "replicates": replicates, **provenance()}
+    # No time stamp: a model file is a pure function of its identity (and the package versions);
+    # when it was made is recorded in its sidecar only.
+    stamp = {k: v for k, v in provenance().items() if k != "created"}
+    header = {"format": FORMAT, "id": model_id, "hps": hps, "replicates": replicates, **stamp}
     with atomic_write(path) as f:
         f.write(json.dumps(header, sort_keys=True, default=_json_default).encode() + b"\n")
         eqx.tree_serialise_leaves(f, ensemble)
@@ -115,7 +136,13 @@ def load_model_file(path: str | os.PathLike) -> tuple[AbstractController, dict]:
     with open(path, "rb") as f:
         header = _parse_header(f.readline(), path)
         skeleton = eqx.filter_eval_shape(ensemble_skeleton, header["hps"])
-        ensemble = eqx.tree_deserialise_leaves(io.BytesIO(f.read()), skeleton)
+        data = f.read()
+    try:
+        ensemble = eqx.tree_deserialise_leaves(io.BytesIO(data), skeleton)
+    except Exception as e:  # Equinox raises TreePathError (a RuntimeError) naming a leaf, or ValueError
+        raise ValueError(f"{path}: truncated or corrupt model file (its header is fine but its weights "
+                         f"could not be read: {str(e).splitlines()[0] if str(e) else type(e).__name__}); "
+                         f"delete it to have it retrained") from None
     return ensemble, header
 
 

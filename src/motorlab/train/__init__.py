@@ -31,14 +31,19 @@ from ._methods import (
     sample_context_trials as sample_context_trials,
 )
 from ._progress import (
+    LoopProgress as LoopProgress,
     TrainingProgress as TrainingProgress,
+    track as track,
 )
 from ._spec import (
     TrainSpec as TrainSpec,
 )
 from ._selection import (
     CRITERIA as CRITERIA,
+    LEARNED_FRACTION as LEARNED_FRACTION,
     REPLICATE_CRITERION as REPLICATE_CRITERION,
+    TrainingDidNotLearn as TrainingDidNotLearn,
+    did_not_learn as did_not_learn,
     included_by as included_by,
     select_replicates as select_replicates,
     stack_best as stack_best,

@@ -1,6 +1,11 @@
 """Feedback impulse perturbations (SPEC §2.3, §2.7): evaluation with impulses on the steady-state
 grid, the impulse-aligned frame and the response measures."""
 
+from ._analysis import (
+    FeedbackPerts as FeedbackPerts,
+    check_impulse_settings as check_impulse_settings,
+    feedback_pert_tables as feedback_pert_tables,
+)
 from ._evaluate import (
     IMPULSE_COLUMNS as IMPULSE_COLUMNS,
     ImpulseEvaluated as ImpulseEvaluated,

@@ -28,6 +28,9 @@ from ._summaries import eigenvalue_table, grid_shift_summary, parquet_ready, pca
 from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
 from ...sim._tasks import centre_out, grid_centres
+from ...train._progress import track
+
+_LOG = "motorlab.fixed_points"  # progress of the long loops (a bar on a terminal, log lines otherwise)
 
 
 
@@ -91,7 +94,7 @@ def sisu_continuation(ensemble, hps: Mapping, e: Mapping, steady_hidden, points:
     zero = np.zeros(2, np.float32)
     inputs = np.stack([default_make_input(grid[p], zero, grid[p], zero, x) for x in sweep])
     samples, events = [], []
-    for r in range(steady_hidden.shape[1]):
+    for r in track(range(steady_hidden.shape[1]), "fixed points: SISU continuation, replicates", logger=_LOG):
         cell = replicate(ensemble, r)
         states = steady_hidden[:, r, :, p].reshape(-1, steady_hidden.shape[-1])  # every SISU, all t
         branches = continue_fixed_points(cell, inputs, sweep, key=jr.PRNGKey(int(e["seed"]) + r), states=states,
@@ -152,7 +155,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     trials = centre_out(1, n_dir, float(cfg["reach_length"]), hps["plant"]["workspace"])
     by_cond = hidden.reshape(n_rep, n_a, n_s, n_dir, n_t, size)
     frames = []
-    for a, amp in enumerate(amps):
+    for a, amp in track(list(enumerate(amps)), "fixed points: reaches, field amplitudes", logger=_LOG):
         states = [[by_cond[r, a, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
                   for r in range(n_rep)]
         refs = np.stack([by_cond[:, a, :, :, -1], by_cond[:, a, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
@@ -177,7 +180,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
     inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout
     traj_frames = []
-    for a, amp in enumerate(amps):
+    for a, amp in track(list(enumerate(amps)), "fixed points: trajectories, field amplitudes", logger=_LOG):
         for si in range(n_s):
             inputs = inputs_all[a, si, dirs, 1:]  # the inputs of steps 1..K
             h = by_cond[rep, a, si, dirs, 1:]
