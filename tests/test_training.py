@@ -284,6 +284,31 @@ def test_replicate_mapping_vmap_and_map_agree():
         map_replicates(grad_fn, ensemble, keys, how="pmap")
 
 
+def test_rematerialised_rollout_gives_the_same_gradients_bit_for_bit():
+    """The training loss rematerialises the rollout's scan body (`remat=True`); the loss and
+    its gradients are those of the stored rollout, bit for bit, so speed does not move results."""
+    import jax.random as jr
+    from motorlab.sim import loss_terms, make_environment, make_loss_weights, simulate_trials
+    from motorlab.train import sample_batch
+
+    hps = tiny_hps()
+    model = replicate(initial_ensemble(hps), 0)
+    env, weights = make_environment(hps), make_loss_weights(hps)
+    start, goal, fields, context = sample_batch(jr.PRNGKey(1), hps, 8)
+    keys = jr.split(jr.PRNGKey(2), 8)
+
+    def grads(remat):
+        def loss(m):
+            traj = simulate_trials(m, env, start, goal, fields, context, keys, remat=remat)
+            return sum(loss_terms(traj.pos, traj.vel, traj.force, traj.hidden, goal, weights).values())
+        return eqx.filter_jit(eqx.filter_value_and_grad(loss))(model)
+
+    (v0, g0), (v1, g1) = grads(False), grads(True)
+    assert np.asarray(v0).tobytes() == np.asarray(v1).tobytes()
+    for a, b in zip(leaves(g0), leaves(g1)):
+        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()
+
+
 def test_replicates_that_did_not_learn_are_excluded_with_their_reason(result):
     """Issue 15 item 1. Made-up histories that stay finite: replicate 0 learns, replicate 1 blows
     up (best iteration 0, untrained weights), replicate 2 wobbles around its initial loss."""
@@ -319,28 +344,3 @@ def test_a_run_that_blows_up_but_stays_finite_is_not_saved():
     with pytest.raises(TrainingDidNotLearn, match="learning_rate"):
         res = train_ensemble(hps, progress=False)
         print(res.info, res.history["total"][:, :])
-
-
-def test_rematerialised_rollout_gives_the_same_gradients_bit_for_bit():
-    """The training loss rematerialises the rollout's scan body (`remat=True`); the loss and
-    its gradients are those of the stored rollout, bit for bit, so speed does not move results."""
-    import jax.random as jr
-    from motorlab.sim import loss_terms, make_environment, make_loss_weights, simulate_trials
-    from motorlab.train import sample_batch
-
-    hps = tiny_hps()
-    model = replicate(initial_ensemble(hps), 0)
-    env, weights = make_environment(hps), make_loss_weights(hps)
-    start, goal, fields, context = sample_batch(jr.PRNGKey(1), hps, 8)
-    keys = jr.split(jr.PRNGKey(2), 8)
-
-    def grads(remat):
-        def loss(m):
-            traj = simulate_trials(m, env, start, goal, fields, context, keys, remat=remat)
-            return sum(loss_terms(traj.pos, traj.vel, traj.force, traj.hidden, goal, weights).values())
-        return eqx.filter_jit(eqx.filter_value_and_grad(loss))(model)
-
-    (v0, g0), (v1, g1) = grads(False), grads(True)
-    assert np.asarray(v0).tobytes() == np.asarray(v1).tobytes()
-    for a, b in zip(leaves(g0), leaves(g1)):
-        assert np.asarray(a).tobytes() == np.asarray(b).tobytes()

@@ -26,7 +26,7 @@ class AbstractField(eqx.Module):
 
     @classmethod
     @abc.abstractmethod
-    def sample(cls, key: Key, std: float, n: int, scale: Float[Array, " n"]
+    def sample(cls, key: Key, std: float | Scalar, n: int, scale: Float[Array, " n"]
                ) -> tuple["AbstractField", Float[Array, " n"]]:
         """`n` training fields of disturbance σ = `std`, scaled per trial by `scale`.
 
@@ -55,7 +55,7 @@ class CurlField(AbstractField):
         return self.amplitude * jnp.stack([-vy, vx])
 
     @classmethod
-    def sample(cls, key: Key, std: float, n: int, scale: Float[Array, " n"]
+    def sample(cls, key: Key, std: float | Scalar, n: int, scale: Float[Array, " n"]
                ) -> tuple["CurlField", Float[Array, " n"]]:
         z = jr.normal(jr.split(key)[0], (n,))
         return cls(amplitude=scale * std * z), z
@@ -77,7 +77,7 @@ class ConstantField(AbstractField):
         return self.force
 
     @classmethod
-    def sample(cls, key: Key, std: float, n: int, scale: Float[Array, " n"]
+    def sample(cls, key: Key, std: float | Scalar, n: int, scale: Float[Array, " n"]
                ) -> tuple["ConstantField", Float[Array, " n"]]:
         k_z, k_theta = jr.split(key)
         z = jr.normal(k_z, (n,))
@@ -95,7 +95,7 @@ FIELD_TYPES: Registry[type[AbstractField]] = Registry("field type", {"curl": Cur
 """Field classes by the name a config gives (`pert.type`)."""
 
 
-def training_fields(key: Key, field_type: str, std: float, n: int,
+def training_fields(key: Key, field_type: str, std: float | Scalar, n: int,
                     scale: Float[Array, " n"] | None = None) -> tuple[AbstractField, Float[Array, " n"]]:
     """Sample `n` training fields (SPEC §1.6) of the registered `field_type`.
 

@@ -1,6 +1,11 @@
 """Training: the ensemble training loop (one compiled step), the part-2 context methods, replicate
 selection and the progress bar."""
 
+from ._bucket import (
+    bucket_key as bucket_key,
+    buckets as buckets,
+    train_bucket as train_bucket,
+)
 from ._checkpoint import (
     Checkpoint as Checkpoint,
     TrainState as TrainState,

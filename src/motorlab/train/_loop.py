@@ -54,32 +54,36 @@ def make_schedule(hps: Hps | TrainSpec) -> optax.Schedule:
     return optax.join_schedules([optax.constant_schedule(lr), cosine], boundaries=[n_const])
 
 
-def sample_batch(key, hps: Hps | TrainSpec, batch_size: int):
-    """One replicate's training trials: (start, goal, fields, context) with leading axis batch."""
+def sample_batch(key, hps: Hps | TrainSpec, batch_size: int, field_std=None):
+    """One replicate's training trials: (start, goal, fields, context) with leading axis batch.
+
+    `field_std` overrides the spec's σ (a traced scalar when several models share one step)."""
     spec = as_train_spec(hps)
     env = spec.model.environment
+    std = env.field_std if field_std is None else field_std
     k_trials, k_fields = jr.split(key)
     trials = random_reaches(k_trials, batch_size, env.workspace)
     if spec.method is None:
-        fields, _ = training_fields(k_fields, env.field_type, env.field_std, batch_size)
+        fields, _ = training_fields(k_fields, env.field_type, std, batch_size)
         context = jnp.zeros((batch_size, 0))
     else:
-        fields, sisu = spec.method.sample(k_fields, env.field_type, env.field_std, batch_size)
+        fields, sisu = spec.method.sample(k_fields, env.field_type, std, batch_size)
         context = sisu[:, None]
     return trials.start, trials.goal, fields, context
 
 
 def make_replicate_loss(hps: Hps | TrainSpec) -> Callable:
-    """`loss(model, key) -> (total, terms)` for one replicate on one freshly sampled batch."""
+    """`loss(model, key, field_std=None) -> (total, terms)` for one replicate on one freshly
+    sampled batch (`field_std`: see `sample_batch`)."""
     spec = as_train_spec(hps)
     env = spec.model.environment.environment()
     weights = spec.loss.weights
     batch_size = spec.batch_size
     readout_w, readout_v = spec.loss.readout_norm, spec.loss.readout_norm_value
 
-    def loss(model: AbstractController, key):
+    def loss(model: AbstractController, key, field_std=None):
         k_batch, k_noise = jr.split(key)
-        start, goal, fields, context = sample_batch(k_batch, spec, batch_size)
+        start, goal, fields, context = sample_batch(k_batch, spec, batch_size, field_std)
         traj = simulate_trials(model, env, start, goal, fields, context, jr.split(k_noise, batch_size),
                                remat=True)
         terms = loss_terms(traj.pos, traj.vel, traj.force, traj.hidden, goal, weights)

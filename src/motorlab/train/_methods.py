@@ -23,7 +23,7 @@ import jax.random as jr
 
 from ..sim._fields import AbstractField, training_fields
 from ..sim._registry import Registry
-from ..sim._types import Array, Float, Key
+from ..sim._types import Array, Float, Key, Scalar
 
 
 class AbstractMethod(abc.ABC):
@@ -34,7 +34,7 @@ class AbstractMethod(abc.ABC):
     SETTINGS: ClassVar[tuple[str, ...]] = ()
 
     @abc.abstractmethod
-    def sample(self, key: Key, field_type: str, std: float, n: int
+    def sample(self, key: Key, field_type: str, std: float | Scalar, n: int
                ) -> tuple[AbstractField, Float[Array, " n"]]:
         """`(fields, sisu)`: batched training fields (leading axis n) and the SISU per trial."""
 
