@@ -12,7 +12,8 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
                    title: str | None = None, width: int = 700, height: int = 500) -> go.Figure:
     """Branches of fixed points against a swept parameter: PC1 of each point (top) and the
     spectral radius of its Jacobian (bottom, with the stability boundary |λ| = 1). Stable
-    stretches are solid, unstable ones dotted; folds are marked ✕, stability changes ◆.
+    stretches are solid, unstable ones dashed (as AUTO and MATCONT draw them); folds are marked ✕,
+    branch points +, flips ▲, Neimark–Sacker points ★, stability changes ◆.
 
     Arguments:
         samples: one row per sample × branch with columns `x`, branch, pc1, spectral_radius,
@@ -27,7 +28,7 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
         grp = grp.sort_values(x)
         stable = grp["n_unstable"].to_numpy() == 0
         for row, y in ((1, "pc1"), (2, "spectral_radius")):
-            for flag, dash in ((True, "solid"), (False, "dot")):
+            for flag, dash in ((True, "solid"), (False, "dash")):
                 fig.add_trace(go.Scatter(
                     x=grp[x], y=np.where(stable == flag, grp[y], np.nan), mode="lines+markers",
                     line={"color": colors[b], "dash": dash}, marker={"size": 4},
@@ -36,7 +37,8 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
                     row=row, col=1)
     fig.add_hline(y=1.0, line={"color": "grey", "dash": "dash", "width": 1}, row=2, col=1)
     if events is not None and len(events):
-        for kind, symbol in (("fold", "x"), ("stability", "diamond")):
+        for kind, symbol in (("fold", "x"), ("branch_point", "cross"), ("flip", "triangle-up"),
+                             ("neimark_sacker", "star"), ("stability", "diamond")):
             ev = events[events["kind"] == kind]
             if len(ev):
                 fig.add_trace(go.Scatter(x=ev[x], y=np.ones(len(ev)), mode="markers", name=kind,
