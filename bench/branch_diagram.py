@@ -61,7 +61,7 @@ def main():
     for i, b in enumerate(branches):
         rows.append(pd.DataFrame({"sisu": b.params, "branch": i, "pc1": (b.points - mean) @ axis,
                                   "spectral_radius": b.spectral_radius,
-                                  "n_unstable": b.n_unstable}))
+                                  "n_unstable": b.n_unstable, "arclength": b.arclength}))
         events += [{"kind": x.kind, "sisu": x.param} for x in b.bifurcations]
     fig = branch_diagram(pd.concat(rows), pd.DataFrame(events, columns=["kind", "sisu"]),
                          title=f"{header['hps']['context']['method']} model "

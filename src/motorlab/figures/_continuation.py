@@ -17,7 +17,8 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
 
     Arguments:
         samples: one row per sample × branch with columns `x`, branch, pc1, spectral_radius,
-            n_unstable (one replicate).
+            n_unstable (one replicate); optionally arclength, the order along each branch (a
+            branch that folds back over x is drawn in that order).
         events: rows with kind ("fold", "stability", ...) and `x` (the event's parameter).
         x: the swept column.
     """
@@ -25,7 +26,8 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
                         row_heights=[0.55, 0.45])
     colors = group_colors(sorted(samples["branch"].unique()), "d3")
     for b, grp in samples.groupby("branch", sort=True):
-        grp = grp.sort_values(x)
+        # along the branch (arclength) when given: a branch folded back is not a function of x
+        grp = grp.sort_values("arclength" if "arclength" in grp else x)
         stable = grp["n_unstable"].to_numpy() == 0
         for row, y in ((1, "pc1"), (2, "spectral_radius")):
             for flag, dash in ((True, "solid"), (False, "dash")):
