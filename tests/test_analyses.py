@@ -136,7 +136,7 @@ def test_readout_norm_end_to_end_through_the_stages(tiny, tmp_path, monkeypatch)
     # the part's end also rewrites the results browser from the catalogue
     assert manifest["browser"] == "results/index.html"
     page = (tmp_path / "results" / "index.html").read_text()
-    assert '"name":"readout_norm"' in page and '"total":1' in page
+    assert '"name":"readout_norm"' in page and '"total":2' in page
     import sqlite3
 
     with sqlite3.connect(paths.catalog()) as db:
