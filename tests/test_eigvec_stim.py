@@ -92,3 +92,17 @@ def test_tables_of_a_tiny_model_and_the_figure(tiny):
     figs = get_figure_set("eigvec_stim")({k: [v, v] for k, v in tables.items()}, models,
                                         {"compare": ["pert.std"], "variant": "hold"})
     assert list(figs) == ["probe_kinds"] and len(figs["probe_kinds"].data) == 2 * 3
+
+
+def test_corrective_cosine_sees_a_force_that_opposes_the_displacement():
+    from motorlab.analysis._eigvec_stim import stim_measures
+    w = 6
+    pos = np.zeros((2, w, 2))
+    force = np.zeros((2, w, 2))
+    pos[1, :, 0] = [0.0, 0.1, 0.2, 0.25, 0.2, 0.1]  # pushed to +x, then brought back
+    force[1, :3, 0], force[1, 3:, 0] = 1.0, -2.0
+    m = stim_measures(pos[None], force[None])[0]
+    np.testing.assert_allclose(m[0, :2], 0.0)
+    assert np.isnan(m[0, 2])  # no displacement: no direction
+    assert m[1, 2] == pytest.approx(1.0) and m[1, 1] == pytest.approx(0.25)
+    assert m[1, 0] == pytest.approx(np.mean([1, 1, 1, 2, 2, 2]))

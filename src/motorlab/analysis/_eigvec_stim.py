@@ -17,8 +17,9 @@ step `start` of a hold trial at that position, in a null field, without noise):
 - `random_units`: `n_random` random unit sets of the same size, random signs.
 
 Measured against the unperturbed trial over the `window` steps after the stimulation: the mean
-‖ΔF‖ of the efferent force, the largest ‖Δp‖ of the position, and `corrective_cosine` =
-cos(Σ ΔF, −Σ Δp): +1 when the force change pushes back towards the hold position.
+‖ΔF‖ of the efferent force, the largest ‖Δp‖ of the position, and `corrective_cosine`: the
+cosine between the force change of the window's second half and −Δp at the end of its first
+half (+1: the force pushes the hand back towards the hold position; see `stim_measures`).
 """
 
 from collections.abc import Mapping, Sequence
@@ -116,9 +117,16 @@ def probe_directions(vals, vecs, kinds: Sequence[str], n_random: int, n_units: i
 
 
 def stim_measures(pos: np.ndarray, force: np.ndarray) -> np.ndarray:
-    """(…, D, 3) `STIM_COLUMNS` of probes (…, D, W, 2) against probe 0 (the unperturbed trial)."""
+    """(…, D, 3) `STIM_COLUMNS` of probes (…, D, W, 2) against probe 0 (the unperturbed trial).
+
+    force_change: mean ‖ΔF‖ over the W steps; displacement: max ‖Δp‖; corrective_cosine:
+    cos(Σ ΔF over the second half of the window, −Δp at the end of the first half), i.e. whether
+    the later force change opposes the displacement the first half produced (the first push
+    moves the hand along its own force, so a whole-window cosine would only see that push).
+    """
     dp, df = pos - pos[..., :1, :, :], force - force[..., :1, :, :]
-    sf, sp = df.sum(axis=-2), -dp.sum(axis=-2)
+    half = max(dp.shape[-2] // 2, 1)
+    sf, sp = df[..., half:, :].sum(axis=-2), -dp[..., half - 1, :]
     with np.errstate(invalid="ignore", divide="ignore"):
         cos = (sf * sp).sum(-1) / (np.linalg.norm(sf, axis=-1) * np.linalg.norm(sp, axis=-1))
     return np.stack([np.linalg.norm(df, axis=-1).mean(-1), np.linalg.norm(dp, axis=-1).max(-1), cos], -1)

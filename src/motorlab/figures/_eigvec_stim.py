@@ -15,7 +15,7 @@ from plotly.subplots import make_subplots
 from ._sets import compare_column, tag
 from ._style import finish_layout, format_value
 
-LABELS = {"force_change": "Mean ‖ΔF‖", "corrective_cosine": "cos(ΣΔF, −ΣΔp)", "displacement": "Max ‖Δp‖"}
+LABELS = {"force_change": "Mean ‖ΔF‖", "corrective_cosine": "cos(ΣΔF late, −Δp mid)", "displacement": "Max ‖Δp‖"}
 ORDER = ("least_stable", "oscillatory", "most_stable", "random", "top_units", "random_units")
 
 
