@@ -184,3 +184,20 @@ def test_exactly_singular_i_minus_j_gives_nan_sensitivity_not_an_error():
     np.testing.assert_allclose(np.asarray(lin.sigma_min), 0.0)
     np.testing.assert_allclose(np.asarray(lin.spectral_radius), 1.0)
     np.testing.assert_allclose(np.asarray(lin.logabsdet), 0.0)
+
+
+def test_map_curvature_matches_the_rank1_closed_form():
+    """F(h) = ½ tanh(c + ½ (a/H) 1ᵀh) 1 + ½ h: D²F[v, v] = ½ tanh''(x) (a/(2H) 1ᵀv)² 1, largest
+    for v = 1/√H: ‖D²F‖ = ½ |tanh''(x)| (a/(2√H))² √H, x = c + a p / 2."""
+    from gru_examples import fold_cell, scalar_roots
+    from motorlab.analysis.fixed_points import map_curvature
+
+    with jax.enable_x64(True):
+        size, a, c = 8, 3.0, 0.1
+        cell = fold_cell(0.0, jnp.float64)
+        roots = scalar_roots(c)
+        got = map_curvature(cell, np.tile([[c, 0.0]], (len(roots), 1)),
+                            roots[:, None] * np.ones((1, size)))
+        t = np.tanh(c + 0.5 * a * roots)
+        want = 0.5 * np.abs(2 * t * (1 - t**2)) * (a / (2 * np.sqrt(size))) ** 2 * np.sqrt(size)
+        np.testing.assert_allclose(got, want, rtol=1e-8)

@@ -12,11 +12,13 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
                    title: str | None = None, width: int = 700, height: int = 500) -> go.Figure:
     """Branches of fixed points against a swept parameter: PC1 of each point (top) and the
     spectral radius of its Jacobian (bottom, with the stability boundary |λ| = 1). Stable
-    stretches are solid, unstable ones dotted; folds are marked ✕, stability changes ◆.
+    stretches are solid, unstable ones dashed (as AUTO and MATCONT draw them); folds are marked ✕,
+    branch points +, flips ▲, Neimark–Sacker points ★, stability changes ◆.
 
     Arguments:
         samples: one row per sample × branch with columns `x`, branch, pc1, spectral_radius,
-            n_unstable (one replicate).
+            n_unstable (one replicate); optionally arclength, the order along each branch (a
+            branch that folds back over x is drawn in that order).
         events: rows with kind ("fold", "stability", ...) and `x` (the event's parameter).
         x: the swept column.
     """
@@ -24,10 +26,11 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
                         row_heights=[0.55, 0.45])
     colors = group_colors(sorted(samples["branch"].unique()), "d3")
     for b, grp in samples.groupby("branch", sort=True):
-        grp = grp.sort_values(x)
+        # along the branch (arclength) when given: a branch folded back is not a function of x
+        grp = grp.sort_values("arclength" if "arclength" in grp else x)
         stable = grp["n_unstable"].to_numpy() == 0
         for row, y in ((1, "pc1"), (2, "spectral_radius")):
-            for flag, dash in ((True, "solid"), (False, "dot")):
+            for flag, dash in ((True, "solid"), (False, "dash")):
                 fig.add_trace(go.Scatter(
                     x=grp[x], y=np.where(stable == flag, grp[y], np.nan), mode="lines+markers",
                     line={"color": colors[b], "dash": dash}, marker={"size": 4},
@@ -36,7 +39,8 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
                     row=row, col=1)
     fig.add_hline(y=1.0, line={"color": "grey", "dash": "dash", "width": 1}, row=2, col=1)
     if events is not None and len(events):
-        for kind, symbol in (("fold", "x"), ("stability", "diamond")):
+        for kind, symbol in (("fold", "x"), ("branch_point", "cross"), ("flip", "triangle-up"),
+                             ("neimark_sacker", "star"), ("stability", "diamond")):
             ev = events[events["kind"] == kind]
             if len(ev):
                 fig.add_trace(go.Scatter(x=ev[x], y=np.ones(len(ev)), mode="markers", name=kind,

@@ -23,6 +23,7 @@ from ._linearise import (
     eigen as eigen,
     input_jacobian as input_jacobian,
     linearise as linearise,
+    map_curvature as map_curvature,
     mode_trace_det as mode_trace_det,
     q_hessian as q_hessian,
     residual_and_jacobian as residual_and_jacobian,

@@ -11,17 +11,15 @@ look for the rest:
 
       M(h) = Π_k (‖h − h_k‖^−p + σ)
 
-  over the roots h_k already known at that input: G keeps every other root of r, but a Newton
-  iteration on G is repelled from the known ones (M → ∞ there). The Newton step of G is the
-  Newton step δ = −(J − I)⁻¹ r of r rescaled (Sherman–Morrison):
-
-      δ_G = δ / (1 − ∇log M · δ),  ∇log M = Σ_k −p ‖d_k‖^(−p−2) d_k / (‖d_k‖^−p + σ), d_k = h − h_k,
-
-  damped by backtracking on ‖G‖. A deflated solve that reaches ‖r‖∞ ≤ √eps is polished by the
-  verified solver (`solve_starts`, undeflated), and only a verified root counts: deflation never
-  adds a slow point. Seeds per round and input: a subsample of the original starts, the known
-  roots plus noise (scales `DEFLATION_NOISE`), and uniform samples in the box. Rounds continue
-  until a round of `seeds` solves adds nothing new at any input (or `rounds` rounds ran).
+  over the roots h_k already known at that input, here with a length scale ρ per factor,
+  (‖h − h_k‖/ρ)^−p + σ (p = 2, σ = 1, ρ cycled over `DEFLATION_RADII`): G keeps every other
+  root of r, but an iteration on G is repelled from the known ones (M → ∞ there). G is the
+  residual of the map h ↦ h + M(h) r(h) (`DeflatedMap`, the known roots carried in its input),
+  so the finder's own verified trust-region solver (`solve_starts`) solves it unchanged. A
+  verified root of G is polished by the undeflated solver, and only a verified root of F
+  counts: deflation never adds a slow point. Seeds per round and input: a subsample of the
+  original starts, the known roots plus noise (scales `DEFLATION_NOISE`), and uniform samples
+  in the box. An input stops after `patience` rounds in a row add nothing (or `rounds` ran).
 
 Units: hidden-state units throughout.
 """

@@ -22,7 +22,10 @@ sigma_min = σ_min(I − J); input_sv_max = the largest singular value of B = �
 ‖dh*/du‖₂ = ‖(I − J)⁻¹ B‖₂, and sensitivity_<block> for each input block (`INPUT_BLOCKS`:
 target_pos, target_vel, fb_pos, fb_vel, sisu; the largest singular value of those columns, so
 sensitivity_sisu = ‖dh*/dSISU‖₂); hessian_norm and hessian_min_eig: spectral norm and smallest
-eigenvalue of the Hessian of q(h) = ½‖F(u, h) − h‖² (= (J − I)ᵀ(J − I) at a root).
+eigenvalue of the Hessian of q(h) = ½‖F(u, h) − h‖² (= (J − I)ᵀ(J − I) at a root, so it
+repeats σ(I − J)); curvature = ‖D²F(h*)‖, the second-order term of the map (`map_curvature`),
+and linear_radius = sigma_min / curvature, the distance (Euclidean, hidden units) within which
+the linearisation dominates the residual.
 
 Each unique point has a `primary` flag: per condition, the verified fixed point nearest the
 given reference hidden state (e.g. the evaluated steady state), else the stable one reached by
@@ -43,7 +46,7 @@ from ...sim._inputs import input_blocks, network_input
 from ...sim._recurrent import AbstractRecurrentMap
 from ...sim._setup import replicate
 from ._find import FIXED_POINT, STATUS_NAMES, find_fixed_points
-from ._linearise import linearise
+from ._linearise import linearise, map_curvature
 
 MakeInput = Callable[..., np.ndarray]
 
@@ -53,7 +56,7 @@ INPUT_BLOCKS = input_blocks(1)
 
 LINEARISATION_COLUMNS = ("trace", "logabsdet", "det_sign", "ct_trace", "ct_logabsdet",
                          "sigma_min", "input_sv_max", "sensitivity", "hessian_norm",
-                         "hessian_min_eig")
+                         "hessian_min_eig", "curvature", "linear_radius")
 """Columns added to point tables for primary points (plus sensitivity_<block> per block)."""
 
 
@@ -154,6 +157,9 @@ def linearisation_columns(cell, inputs: Float[np.ndarray, "n i"], points: Float[
            "sensitivity": _spectral_norm(sens),
            "hessian_norm": np.max(np.abs(hess_eigs), axis=-1),
            "hessian_min_eig": hess_eigs[:, 0]}
+    out["curvature"] = map_curvature(cell, inputs, points)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out["linear_radius"] = np.asarray(lin.sigma_min, np.float64) / out["curvature"]
     for name, cols in blocks.items():
         out[f"sensitivity_{name}"] = _spectral_norm(sens[..., list(cols)])
     return {k: np.asarray(v, np.float32) for k, v in out.items()}
