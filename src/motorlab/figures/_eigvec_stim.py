@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from ._sets import compare_column, tag
@@ -23,9 +24,10 @@ def probe_boxes(stim: pd.DataFrame, column: str) -> go.Figure:
     """Box plots of each measure of `LABELS` by probe kind, one trace per value of `column`."""
     kinds = [k for k in ORDER if k in set(stim["probe"])]
     fig = make_subplots(rows=1, cols=len(LABELS), subplot_titles=list(LABELS.values()))
-    for value, g in stim.groupby(column):
+    for i, (value, g) in enumerate(stim.groupby(column)):
+        color = qualitative.Plotly[i % len(qualitative.Plotly)]  # one colour per member in every panel
         for j, m in enumerate(LABELS):
-            fig.add_trace(go.Box(x=g["probe"], y=g[m], name=f"{column} = {format_value(value)}",
+            fig.add_trace(go.Box(x=g["probe"], y=g[m], name=f"{column} = {format_value(value)}", marker_color=color,
                                  legendgroup=str(value), showlegend=j == 0, boxpoints="all"), row=1, col=j + 1)
     fig.update_xaxes(categoryorder="array", categoryarray=kinds)
     fig.update_layout(boxmode="group")
