@@ -112,11 +112,13 @@ def reach_shift(r: pd.DataFrame, column: str) -> go.Figure:
     line per SISU, one panel per value of `column`."""
     values = sorted(r[column].unique())
     fig = make_subplots(rows=1, cols=len(values), subplot_titles=[f"{column} = {format_value(v)}" for v in values])
+    palette = colors_for("sisu", sorted(r["sisu"].unique()))  # the same SISU colour in every panel
     for j, v in enumerate(values):
         g = r[r[column] == v].assign(abs_shift=lambda d: np.degrees(np.abs(d["shift"])))
         for s, h in g.groupby("sisu"):
             m = h.groupby("stim_start")["abs_shift"].mean()
             fig.add_trace(go.Scatter(x=m.index, y=m.to_numpy(), mode="lines+markers", legendgroup=str(s),
+                                     line={"color": palette[s]},
                                      name=f"SISU {format_value(s)}", showlegend=j == 0), row=1, col=j + 1)
     fig.update_xaxes(title="Stimulation step along the reach").update_yaxes(title="Mean |shift| (°)", col=1)
     return finish_layout(fig, title="Effective direction along the reach", width=360 * len(values) + 120,
