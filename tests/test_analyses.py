@@ -25,7 +25,8 @@ def tiny():
 
 def test_registry_lists_every_analysis_with_its_defaults_versions_and_figure_set():
     assert set(ANALYSES) >= {"plant_perts", "fixed_points", "readout_norm", "feedback_perts", "freq_response",
-                             "sisu_pert", "unit_ablation", "unit_perts", "unit_prefs"}
+                             "sisu_pert", "unit_ablation", "unit_perts", "unit_prefs",
+                             "eigvec_stim"}
     defaults = analysis_defaults()
     for name, unit in ANALYSES.items():
         assert isinstance(unit, AbstractAnalysis) and unit.name == name and get_analysis(name) is unit

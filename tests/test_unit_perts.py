@@ -61,7 +61,8 @@ def test_hand_built_network_prefers_and_pushes_along_its_readout():
     hps = leaky_hps()
     ensemble, phi = hand_built(hps)
     unit = get_analysis("unit_perts")
-    plans = unit.plan(deep_merge(unit.defaults(), {"directions": direction_settings(), "regression": None}), hps)
+    plans = unit.plan(deep_merge(unit.defaults(), {"directions": direction_settings(), "regression": None,
+                                                    "reach": None}), hps)
     (plan,) = plans
     assert plan.variant == "directions" and plan.hps["eval_n"] == 1  # noise 0: one repeat
     d = direction_tables(ensemble, hps, {**plan.hps, "chunk": 5}, included=np.array([True, False]))
@@ -93,7 +94,7 @@ def regression_settings(**over):
     unit = get_analysis("unit_perts")
     b = deep_merge(unit.defaults()["regression"], {"eval_n": 2, "n_steps": 24, "stim": {"start": 5, "duration": 4},
                                                    "n_examples": 2})
-    return deep_merge(unit.defaults(), {"directions": None, "regression": b, "chunk": 4, **over})
+    return deep_merge(unit.defaults(), {"directions": None, "regression": b, "reach": None, "chunk": 4, **over})
 
 
 def test_regression_weights_are_the_lstsq_fit_of_each_units_max_deviation(tiny, monkeypatch):
@@ -121,7 +122,7 @@ def test_regression_weights_are_the_lstsq_fit_of_each_units_max_deviation(tiny, 
         np.testing.assert_allclose(r[col].to_numpy(), lstsq[k].reshape(-1), rtol=1e-8, atol=1e-10)
     ex = tables["examples"]
     assert set(ex["unit"].unique()) >= {-1} and ex["unit"].nunique() == 3 and ex["t"].max() == 23
-    assert unit.summary(tables) == {"directions": 0, "regression": 10, "examples": len(ex)}
+    assert unit.summary(tables) == {"directions": 0, "regression": 10, "examples": len(ex), "reach": 0}
     models = [{"hps": deep_merge(hps, {"pert": {"std": s}}),
                "replicates": {"included": [True, True], "best_total_loss": [0.5, 1.0]}} for s in (0.0, 1.5)]
     figs = get_figure_set("unit_perts")({k: [v, v] for k, v in tables.items()}, models,
@@ -140,3 +141,33 @@ def test_bad_input_names_the_key(tiny):
         unit.plan(regression_settings(units=[0, 7]), hps)
     with pytest.raises(ValueError, match="part-2 models only"):
         unit.plan(regression_settings(), deep_merge(hps, {"part": 1}))
+
+
+def test_reach_protocol_effective_direction_along_the_reach():
+    """Protocol (c) on the hand-built network: unit i pushes along φ_i at every stimulation
+    time, so the effective direction does not shift along the reach; the figure draws one line
+    per SISU value."""
+    hps = leaky_hps()
+    ensemble, phi = hand_built(hps)
+    unit = get_analysis("unit_perts")
+    c = deep_merge(unit.defaults()["reach"], {"sisu": [0.0, 1.0], "task": {"n_directions": 2},
+                                             "starts": [3, 10, 17], "window": 8})
+    (plan,) = unit.plan(deep_merge(unit.defaults(), {"directions": None, "regression": None, "reach": c,
+                                                     "chunk": 7}), hps)
+    assert plan.variant == "reach" and plan.hps["eval_n"] == 1
+    tables = unit.tables(ensemble, hps, plan.hps, included=np.array([True, False]), states=None)
+    r = tables["reach"]
+    assert len(r) == 2 * 2 * 2 * N_DIR * 3 and tables["directions"].empty  # rep x sisu x dir x unit x time
+    expected = phi[r["unit"].to_numpy()]
+    np.testing.assert_allclose(np.angle(np.exp(1j * (r["effective"] - expected))), 0.0, atol=1e-3)
+    np.testing.assert_allclose(r["shift"], 0.0, atol=1e-3)
+    np.testing.assert_allclose(np.angle(np.exp(1j * (r["relative"] - (expected - r["reach_angle"])))), 0.0, atol=1e-3)
+    assert (r["effect"] > 0).all() and sorted(r["stim_start"].unique()) == [3, 10, 17]
+    models = [{"hps": deep_merge(hps, {"pert": {"std": s}}),
+               "replicates": {"included": [True, True], "best_total_loss": [0.5, 1.0]}} for s in (0.0, 1.0)]
+    figs = get_figure_set("unit_perts")({k: [v, v] for k, v in tables.items()}, models,
+                                        {"compare": ["pert.std"], "variant": "reach"})
+    assert list(figs) == ["reach_shift"] and len(figs["reach_shift"].data) == 2 * 2
+    with pytest.raises(ValueError, match=r"unit_perts.reach.starts: start = 25"):
+        unit.plan(deep_merge(unit.defaults(), {"directions": None, "regression": None,
+                                               "reach": {**c, "starts": [3, 25]}}), hps)

@@ -14,6 +14,7 @@ from .feedback_perts._analysis import FeedbackPerts
 from ._supplements import NetworkBasic, Tangling
 from ._sisu_pert import SisuPert
 from ._unit_ablation import UnitAblation
+from ._eigvec_stim import EigvecStim
 from ._unit_prefs import UnitPrefs
 from .fixed_points._analysis import FixedPointsAnalysis
 from .freq_response._analysis import FreqResponse
@@ -22,7 +23,8 @@ from .unit_perts._analysis import UnitPerts
 ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
     a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(), FeedbackPerts(), FreqResponse(),
                         CrossEval(), ControlWeight(), SizeStudy(), NetworkBasic(), Tangling(),
-                        SisuPert(), UnitAblation(), UnitPerts(), UnitPrefs())
+                        SisuPert(), UnitAblation(), UnitPerts(), UnitPrefs(),
+                        EigvecStim())
 })
 
 

@@ -33,6 +33,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "tangling": 1,
     "sisu_pert": 1,
     "unit_ablation": 1,
+    "eigvec_stim": 1,
     "unit_perts": 1,
     "unit_prefs": 1,
 }

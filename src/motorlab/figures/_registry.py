@@ -22,6 +22,7 @@ from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
 from ._sisu_pert import sisu_pert_figures
 from ._unit_ablation import unit_ablation_figures
+from ._eigvec_stim import eigvec_stim_figures
 from ._unit_perts import unit_perts_figures
 from ._unit_prefs import unit_prefs_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
@@ -90,6 +91,7 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "tangling": tangling_figures,
     "sisu_pert": sisu_pert_figures,
     "unit_ablation": unit_ablation_figures,
+    "eigvec_stim": eigvec_stim_figures,
     "unit_perts": unit_perts_figures,
     "unit_prefs": unit_prefs_figures,
 })

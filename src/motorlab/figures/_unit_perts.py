@@ -106,6 +106,25 @@ def examples(x: pd.DataFrame, title: str) -> go.Figure:
     return finish_layout(fig, title=title, width=230 * max(len(units), 1) + 150, height=650, legend_title="")
 
 
+def reach_shift(r: pd.DataFrame, column: str) -> go.Figure:
+    """Protocol (c): mean |shift| of the effective direction from the first stimulation time
+    (degrees, over units, reach directions and replicates) against the stimulation time, one
+    line per SISU, one panel per value of `column`."""
+    values = sorted(r[column].unique())
+    fig = make_subplots(rows=1, cols=len(values), subplot_titles=[f"{column} = {format_value(v)}" for v in values])
+    palette = colors_for("sisu", sorted(r["sisu"].unique()))  # the same SISU colour in every panel
+    for j, v in enumerate(values):
+        g = r[r[column] == v].assign(abs_shift=lambda d: np.degrees(np.abs(d["shift"])))
+        for s, h in g.groupby("sisu"):
+            m = h.groupby("stim_start")["abs_shift"].mean()
+            fig.add_trace(go.Scatter(x=m.index, y=m.to_numpy(), mode="lines+markers", legendgroup=str(s),
+                                     line={"color": palette[s]},
+                                     name=f"SISU {format_value(s)}", showlegend=j == 0), row=1, col=j + 1)
+    fig.update_xaxes(title="Stimulation step along the reach").update_yaxes(title="Mean |shift| (°)", col=1)
+    return finish_layout(fig, title="Effective direction along the reach", width=360 * len(values) + 120,
+                         height=380, legend_title="")
+
+
 def unit_perts_figures(tables: Mapping[str, Sequence[pd.DataFrame]], models: Sequence[Mapping],
                        group: Mapping) -> dict[str, go.Figure]:
     """The figures of one `unit_perts` group (variant "directions" or "regression"); included
@@ -125,6 +144,8 @@ def unit_perts_figures(tables: Mapping[str, Sequence[pd.DataFrame]], models: Seq
         for value, g in d.groupby(column):
             figs[f"preferred_change__{column}-{format_value(value)}"] = preferred_change(
                 g, f"{column} = {format_value(value)}")
+    elif group["variant"] == "reach":
+        figs["reach_shift"] = reach_shift(t["reach"][t["reach"]["included"]], column)
     else:
         r = t["regression"][t["regression"]["included"]]
         figs["weights_scatter"] = weight_scatter(r, column)

@@ -13,9 +13,10 @@ from .._interface import AbstractAnalysis, EvaluationPlan
 from .._plans import fill_nulls, noise
 from .._probes import check_units, check_window
 from ._directions import direction_tables
+from ._reach import reach_tables
 from ._regression import regression_tables
 
-TABLES = ("directions", "regression", "examples")
+TABLES = ("directions", "regression", "examples", "reach")
 
 
 def _empty() -> pd.DataFrame:
@@ -63,11 +64,23 @@ class UnitPerts(AbstractAnalysis):
                 **common, "eval_n": 1 if all(v == 0 for v in model.values()) else int(b["eval_n"]),
                 "sisu": [float(x) for x in b["sisu"]], "amp": [float(x) for x in b["amp"]],
                 "n_steps": n_steps, "stim": dict(b["stim"]), "n_examples": int(b["n_examples"]), "model": model}))
+        c = settings.get("reach")
+        if c is not None:
+            n_steps = int(model_hps["plant"]["n_steps"])
+            for s in c["starts"]:
+                check_window(s, max(int(c["stim"]["duration"]), int(c["window"])), n_steps, "unit_perts.reach.starts")
+            model = fill_nulls(dict(c["model"]), model_hps["model"])
+            plans.append(EvaluationPlan("reach", {
+                **common, "eval_n": 1 if all(v == 0 for v in model.values()) else int(c["eval_n"]),
+                "sisu": [float(x) for x in c["sisu"]], "task": dict(c["task"]), "stim": dict(c["stim"]),
+                "starts": [int(s) for s in c["starts"]], "window": int(c["window"]), "model": model}))
         return plans
 
     def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
         tables = {name: _empty() for name in TABLES}
-        if "directions" in eval_hps:
+        if "starts" in eval_hps:
+            tables["reach"] = reach_tables(model, model_hps, eval_hps, included, progress=True)
+        elif "directions" in eval_hps:
             tables["directions"] = direction_tables(model, model_hps, eval_hps, included, progress=True)
         else:
             tables.update(regression_tables(model, model_hps, eval_hps, included, progress=True))
