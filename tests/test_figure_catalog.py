@@ -48,6 +48,7 @@ def results(tmp_path, monkeypatch):
                "replicates": {"included": [True]}, "hps": {"part": 1, "pert": {"type": "curl", "std": std}},
                **provenance()}
         write_sidecar(tmp_path / "results" / "part1" / "models" / f"{mid}.json", rec)
+        (tmp_path / "results" / "part1" / "models" / f"{mid}.eqx").write_bytes(b"")  # present: listed
         models.append(rec)
     figs = {"velocity_profiles__amp-0": tiny("amp 0"), "velocity_profiles__amp-2": tiny("amp 2"),
             "measures_compare_train__max_net_force": tiny("max net force")}
