@@ -342,5 +342,4 @@ def test_a_run_that_blows_up_but_stays_finite_is_not_saved():
     hps = tiny_hps()
     hps["train"].update(learning_rate=10.0, n_batches=12)
     with pytest.raises(TrainingDidNotLearn, match="learning_rate"):
-        res = train_ensemble(hps, progress=False)
-        print(res.info, res.history["total"][:, :])
+        train_ensemble(hps, progress=False)
