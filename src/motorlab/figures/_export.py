@@ -33,6 +33,7 @@ from typing import Any, Final, Literal
 import plotly.graph_objects as go
 
 from ._buttons import button_script, html_config
+from ..store._model_files import current_umask
 from ..train._progress import LoopProgress
 
 
@@ -69,27 +70,13 @@ def find_browser(browser_path: str | os.PathLike | None = None) -> str | None:
     return str(path) if path.is_file() and os.access(path, os.X_OK) else None
 
 
-def _umask() -> int:
-    """The process umask, read from /proc on Linux (threads share it; setting it to read it is
-    racy while other threads write files); elsewhere set and restored at once."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def atomic_write(path: Path, data: bytes) -> None:
     """Write `data` to `path` via a temporary file in the same directory and `os.replace`."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as file:
             file.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # what a plain `open` gives, not mkstemp's 0600
+        os.chmod(tmp, 0o666 & ~current_umask())  # what a plain `open` gives, not mkstemp's 0600
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
