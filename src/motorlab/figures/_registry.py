@@ -8,10 +8,8 @@ A figure set is a function `(tables, models, group) -> {figure name: go.Figure}`
 """
 
 from collections.abc import Callable, Mapping, Sequence
-from pathlib import Path
 from types import MappingProxyType
 
-import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -26,7 +24,7 @@ from ._eigvec_stim import eigvec_stim_figures
 from ._unit_perts import unit_perts_figures
 from ._unit_prefs import unit_prefs_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
-from ._training import loss_history
+from ._training import loss_history, member_histories
 
 FigureSet = Callable[[Mapping[str, Sequence[pd.DataFrame]], Sequence[Mapping], Mapping], dict[str, go.Figure]]
 
@@ -34,12 +32,7 @@ FigureSet = Callable[[Mapping[str, Sequence[pd.DataFrame]], Sequence[Mapping], M
 def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str, go.Figure]:
     """One training-loss figure per member model, from its `_history.npz` (skipped if absent)."""
     figs = {}
-    for m in models:
-        path = m.get("history_path")
-        if not path or not Path(path).exists():
-            continue
-        with np.load(path) as f:
-            history = {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
+    for m, history in member_histories(models):
         reps = m["replicates"]
         tag_ = "__".join(f"{compare_column(k)}-{float(get_key(m['hps'], k)):g}" for k in compare)
         figs[f"training_loss__{tag_}"] = loss_history(

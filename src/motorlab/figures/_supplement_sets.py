@@ -12,7 +12,6 @@ that figures of many weights or many time points stay small; statistics use ever
 """
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -20,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ._loss_terms import loss_terms_history
+from ._training import member_histories
 from ._network import weight_violins
 from ._sets import compare_column, get_key, tag
 from ._stats_sets import Comparison, stats_figures
@@ -52,12 +52,7 @@ def _tagged(frames, models, group) -> pd.DataFrame:
 def loss_term_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str, go.Figure]:
     """Per member model with a `_history.npz`, the loss of every term and replicate."""
     figs = {}
-    for m in models:
-        path = m.get("history_path")
-        if not path or not Path(path).exists():
-            continue
-        with np.load(path) as f:
-            history = {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
+    for m, history in member_histories(models):
         reps = m["replicates"]
         tag_ = "__".join(f"{compare_column(k)}-{format_value(float(get_key(m['hps'], k)))}" for k in compare)
         figs["training_loss_terms" + (f"__{tag_}" if tag_ else "")] = loss_terms_history(

@@ -1,11 +1,23 @@
 """Training-loss histories, annotated with each replicate's best iteration (SPEC §1.5)."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 
 from ._style import TEMPLATE, group_colors
+
+
+def member_histories(models: Sequence[Mapping]) -> Iterator[tuple[Mapping, dict[str, np.ndarray]]]:
+    """`(model sidecar, {term: (n_batches, n_replicates) loss})` for each member model whose
+    `_history.npz` (`history_path`) exists; members without one are skipped."""
+    for m in models:
+        path = m.get("history_path")
+        if not path or not Path(path).exists():
+            continue
+        with np.load(path) as f:
+            yield m, {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
 
 
 def loss_history(history: Mapping[str, np.ndarray], best_iteration: Sequence[int],
