@@ -92,3 +92,19 @@ def test_tangling_and_network_figure_sets():
     figs = get_figure_set("network_basic")({"weights": weights}, members, {"compare": ["pert.std"]})
     assert set(figs) == {"weights_by_condition", "weights_by_replicate"}  # no training histories here
     assert [t.name for t in figs["weights_by_condition"].data[:3]] == ["0"] * 3  # 3 layers of sigma 0
+
+
+def test_loss_figures_read_each_members_history_and_skip_a_missing_one(tmp_path):
+    """The training-loss and loss-term figures read every member's `_history.npz` through one
+    reader; a member without a history file gets no figure."""
+    from motorlab.figures._registry import loss_figures
+    from motorlab.figures._supplement_sets import loss_term_figures
+
+    losses = np.linspace(3.0, 0.1, 20)[:, None] * np.ones((1, 2))
+    np.savez(tmp_path / "h.npz", **{"loss/total": losses, "loss/position": losses / 2})
+    reps = {"best_iteration": [19, 18], "included": [True, False]}
+    members = [{**model(std=0.0), "replicates": reps, "history_path": str(tmp_path / "h.npz")},
+               {**model(std=1.0), "replicates": reps, "history_path": str(tmp_path / "missing.npz")}]
+    assert list(loss_figures(members, ["pert.std"])) == ["training_loss__train_std-0"]
+    terms = loss_term_figures(members, ["pert.std"])
+    assert len(terms) == 1 and next(iter(terms)).startswith("training_loss_terms__train_std-0")
