@@ -4,7 +4,8 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from ._load import flatten, get_path, split_key
+from ..train._spec import OPTION_KEYS
+from ._load import flatten, get_path, split_key, train_defaults
 from ._schema import _as_number, list_depth
 
 
@@ -53,15 +54,20 @@ def model_filter_matches(filter: Mapping[str, Any], hps: Mapping[str, Any]) -> b
         hps: a resolved training tree.
 
     Returns:
-        True if every entry matches; a key absent from `hps` matches only `None`.
+        True if every entry matches; a key absent from `hps` matches only `None`, except a
+        training option (`train._spec.OPTION_KEYS`), which resolved trees leave out when it is
+        off: it matches its default (off).
     """
     for parts, wanted in filter_items(filter):
         try:
             actual = get_path(hps, parts)
         except KeyError:
-            if wanted is not None:
+            if len(parts) == 2 and parts[0] == "train" and parts[1] in OPTION_KEYS:
+                actual = train_defaults()["train"][parts[1]]  # an option left out of hps is off
+            elif wanted is not None:
                 return False
-            continue
+            else:
+                continue
         if not value_matches(wanted, actual):
             return False
     return True

@@ -281,9 +281,10 @@ def _check_filter_special(value: Any, default: Any, path: str, errors: list[str]
     return check_filter(value, path, errors)
 
 
-def _check_where(value: Any, default: Any, path: str, errors: list[str]) -> dict[str, list[str]] | None:
+def _check_where(value: Any, default: Any, path: str, errors: list[str]) -> Any:
     """`train.where` in its one spelling: `{"<iteration>": [groups, sorted]}` with the entries
-    that change nothing dropped, or None (off: every group trains throughout)."""
+    that change nothing dropped, or None (off: every group trains throughout); a bad value is
+    returned unchanged, with its message added to `errors`."""
     try:
         schedule = parse_where(value, key=path)
     except SpecError as e:
@@ -292,7 +293,7 @@ def _check_where(value: Any, default: Any, path: str, errors: list[str]) -> dict
     return {str(it): list(groups) for it, groups in schedule} or None
 
 
-def _check_iterations(value: Any, default: Any, path: str, errors: list[str]) -> list[int]:
+def _check_iterations(value: Any, default: Any, path: str, errors: list[str]) -> Any:
     """A list of iterations (>= 1), sorted and without repeats; null is the empty list."""
     if value is None:
         return []
