@@ -11,7 +11,7 @@ import pytest
 from motorlab import make_ensemble, make_keys, train_ensemble
 from motorlab.config import ConfigError, load_study, train_defaults
 from motorlab.figures import loss_history
-from motorlab.train import TrainSpec, make_train_step, train_bucket
+from motorlab.train import Checkpoint, TrainSpec, make_train_step, train_bucket
 from motorlab.train._options import StepPolicy, make_optimizer, reset_moments, scaleup_factor
 from motorlab.train._spec import OPTION_KEYS, SpecError
 from motorlab.train._validation import make_validation_loss
@@ -178,6 +178,26 @@ def test_the_validation_loss_is_recorded_every_log_step(plain, run_a, tmp_path):
     assert len(drawn) == N_REP and list(drawn[0].x) == [0, 3, 6, 9]
     assert not [t for t in loss_history(run_a.history, [0, 0], [True, True]).data if "validation" in (t.name or "")]
     assert plain.validation == {}
+
+
+class _KeptCheckpoint(Checkpoint):
+    def remove(self) -> None:  # keep the last checkpoint, to resume from it
+        pass
+
+
+def test_a_resumed_run_keeps_the_validation_losses_recorded_before_its_checkpoint(run_a, tmp_path):
+    path = tmp_path / "ckpt.npz"
+    first = train_ensemble(tiny(1.0, **A_OPTIONS), progress=False,
+                           checkpoint=_KeptCheckpoint(path, "a", every_iterations=4))
+    messages = []
+    resumed = train_ensemble(tiny(1.0, **A_OPTIONS), progress=False,
+                             checkpoint=Checkpoint(path, "a", every_iterations=4, log=messages.append))
+    assert any("resumed from iteration 8" in m for m in messages), messages
+    for got in (first, resumed):
+        assert set(got.validation) == set(run_a.validation)
+        for k, v in run_a.validation.items():
+            np.testing.assert_array_equal(got.validation[k], v)
+        np.testing.assert_array_equal(got.history["total"], run_a.history["total"])
 
 
 def test_a_bucket_applies_the_options_as_the_solo_loop_does(run_a):
