@@ -167,6 +167,7 @@ def test_the_validation_loss_is_recorded_every_log_step(plain, run_a, tmp_path):
     np.testing.assert_allclose(v["total"][0], np.asarray(initial["total"]), rtol=1e-5)
     assert v["total"][-1].mean() < v["total"][0].mean()
     # kept in the history file and drawn in the loss figure
+    from motorlab.figures._registry import loss_figures
     from motorlab.figures._training import member_validation
     from motorlab.stages._pipeline import _write_history
     path = tmp_path / "m_history.npz"
@@ -177,6 +178,9 @@ def test_the_validation_loss_is_recorded_every_log_step(plain, run_a, tmp_path):
     drawn = [t for t in fig.data if "validation" in (t.name or "")]
     assert len(drawn) == N_REP and list(drawn[0].x) == [0, 3, 6, 9]
     assert not [t for t in loss_history(run_a.history, [0, 0], [True, True]).data if "validation" in (t.name or "")]
+    member = {"history_path": str(path), "hps": tiny(1.0), "replicates": run_a.info}
+    (fig,) = loss_figures([member], ["pert.std"]).values()  # the figure set reads it from the file
+    assert len([t for t in fig.data if "validation" in (t.name or "")]) == N_REP
     assert plain.validation == {}
 
 
