@@ -300,3 +300,10 @@ def test_adam_when_weight_decay_is_off():
     params = {"w": jnp.ones(2)}
     assert jax.tree.structure(make_optimizer(spec).init(params)) == jax.tree.structure(
         optax.adam(optax.constant_schedule(0.1)).init(params))
+
+
+def test_labels_name_the_option_that_varies_with_its_off_value_for_the_others():
+    block = {"plant.n_steps": 20, "train": {"n_batches": 3000}}
+    study = load_study({"part1": {"train": [block, {**block, "train": {"n_batches": 3000, "weight_decay": 1e-4}}],
+                                  "analyses": {}}})
+    assert [study.describe_model(h) for h in study.models("part1").values()] == ["wd-0.0", "wd-0.0001"]

@@ -52,11 +52,8 @@ _SHORT = {
     "train.learning_rate": "lr",
     "context.p_perturbed": "p",
     "context.sisu_noise_std": "sisunoise",
-    "train.n_batches_baseline": "baseline",
-    "train.n_scaleup_batches": "scaleup",
-    "train.optimizer_reset_iterations": "resets",
-    "train.weight_decay": "wd",
-    "train.validation_loss_every": "valevery",
+    "train.n_batches_baseline": "baseline", "train.n_scaleup_batches": "scaleup",
+    "train.optimizer_reset_iterations": "resets", "train.weight_decay": "wd", "train.validation_loss_every": "valevery",
 }
 _FIRST = ("context.method", "pert.type")
 
@@ -318,9 +315,8 @@ class Study:
         return self._label(f"part{hps['part']}", hps, exclude=[]) if hps.get("part") else "model"
 
     def _label(self, part: str, hps: Mapping[str, Any], exclude: list[str]) -> str:
-        flat = flatten(hps)
-        off = {f"train.{k}": v for k, v in train_defaults()["train"].items() if k in OPTION_KEYS}
-        words = [_word(k, flat.get(k, off.get(k))) for k in self.varying_keys(part, exclude=exclude)]
+        flat = {**{f"train.{k}": train_defaults()["train"][k] for k in OPTION_KEYS}, **flatten(hps)}  # off: left out
+        words = [_word(k, flat.get(k)) for k in self.varying_keys(part, exclude=exclude)]
         return "_".join(words) or ("all" if exclude else "model")
 
 
