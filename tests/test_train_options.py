@@ -307,3 +307,11 @@ def test_labels_name_the_option_that_varies_with_its_off_value_for_the_others():
     study = load_study({"part1": {"train": [block, {**block, "train": {"n_batches": 3000, "weight_decay": 1e-4}}],
                                   "analyses": {}}})
     assert [study.describe_model(h) for h in study.models("part1").values()] == ["wd-0.0", "wd-0.0001"]
+
+
+def test_models_with_other_options_go_to_other_buckets():
+    """The bucket step applies one model's options to all: models that differ in one train apart."""
+    from motorlab.train import buckets
+    models = [tiny(0.0), tiny(0.0, weight_decay=0.1), tiny(1.0), tiny(0.0, where={5: ["cell"]}),
+              tiny(0.5, validation_loss_every=3), tiny(0.0, n_batches=MAIN, n_batches_baseline=BASE)]
+    assert buckets(models) == [[0, 2], [1], [3], [4], [5]]
