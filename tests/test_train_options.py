@@ -315,3 +315,16 @@ def test_models_with_other_options_go_to_other_buckets():
     models = [tiny(0.0), tiny(0.0, weight_decay=0.1), tiny(1.0), tiny(0.0, where={5: ["cell"]}),
               tiny(0.5, validation_loss_every=3), tiny(0.0, n_batches=MAIN, n_batches_baseline=BASE)]
     assert buckets(models) == [[0, 2], [1], [3], [4], [5]]
+
+
+def test_a_filter_on_a_schedule_matches_the_models_with_that_schedule():
+    from motorlab.config import model_filter_matches
+    block = {"plant.n_steps": 20, "train": {"n_batches": 3000, "where": [None, {1000: ["cell"]}, {2000: ["cell"]}]}}
+    for wanted, n in (({1000: ["cell"]}, 1), ({"2000": ["cell"], 0: ["readout", "cell"]}, 1),
+                      ([{1000: ["cell"]}, {2000: ["cell"]}], 2), (None, 3)):
+        config = {"part1": {"train": block, "analyses": {"readout_norm": {"train": {"train": {"where": wanted}}}}}}
+        study = load_study(config)
+        assert len(study.evaluations("part1", "readout_norm")) == n, wanted
+        assert sum(model_filter_matches({"train.where": wanted}, h) for h in study.models("part1").values()) == n
+    with pytest.raises(ConfigError, match=r"readout_norm\.train\.train\.where\.1000: got \['x'\]"):
+        load_study({"part1": {"train": block, "analyses": {"readout_norm": {"train": {"train.where": {1000: ["x"]}}}}}})

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..train._spec import OPTION_KEYS
 from ._load import flatten, get_path, split_key, train_defaults
-from ._schema import _as_number, list_depth
+from ._schema import _as_number, _check_where, list_depth, pull_mapping_values
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -37,6 +37,10 @@ def value_matches(wanted: Any, actual: Any) -> bool:
 def filter_items(filters: Mapping[str, Any]) -> list[tuple[list[str], Any]]:
     """A filter's (key path, value) pairs; keys may be nested, dotted or joined by `__`."""
     out = []
+    filters, schedules = pull_mapping_values(filters)  # `train.where`: one value, not nested keys
+    for key, value in schedules.items():  # in their one spelling, as in resolved trees
+        canonical = lambda v: _check_where(v, None, key, []) if isinstance(v, Mapping) else v  # noqa: E731
+        out.append((split_key(key), [canonical(v) for v in value] if isinstance(value, list) else canonical(value)))
     for key, value in flatten(filters).items():
         if isinstance(value, Mapping):  # an empty mapping: no constraint
             continue

@@ -19,7 +19,7 @@ from ..train._spec import OPTION_KEYS, SpecError, parse_where
 from ._crosschecks import cross_check_train
 from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
 from ._rules import (_ANALYSIS_RULES, _TASK, _TRAIN_RULES, _VARIANT_NAME,  # noqa: F401  (re-exported)
-                     METHODS, MODEL_KINDS, PERT_TYPES, SEED_MAX, Leaf)
+                     MAPPING_VALUES, METHODS, MODEL_KINDS, PERT_TYPES, SEED_MAX, Leaf)
 
 
 def _leaf_for(default: Any) -> Leaf:
@@ -201,6 +201,11 @@ def check_filter(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
     template = train_defaults()
     all_paths, depths = _leaf_paths(template), list_depths(template)
     out: dict[str, Any] = {}
+    value, schedules = pull_mapping_values(value)
+    for key, v in schedules.items():  # `train.where`: a schedule, a list of them (any of) or null
+        check = lambda x, p: None if x is None else _check_where(x, None, p, errors)  # noqa: E731
+        _set(out, key.split("."), [check(x, f"{path}.{key}[{i}]") for i, x in enumerate(v)]
+             if isinstance(v, list) else check(v, f"{path}.{key}"))
     for key, v in flatten(expand_dotted(value, path)).items():
         if isinstance(v, Mapping):  # an empty mapping: no constraint
             continue
@@ -229,6 +234,26 @@ def check_filter(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
                 converted = check_leaf(v, leaf, f"{path}.{key}", errors)
             _set(out, parts, converted)
     return out
+
+
+def pull_mapping_values(tree: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """`(the rest, {dotted key: value})`: the values of the keys whose one value is a mapping
+    (`MAPPING_VALUES`: `train.where`) taken out of a filter given with dotted or nested keys, so
+    that their own keys (iterations) are not read as config keys."""
+    rest: dict[str, Any] = {}
+    pulled: dict[str, Any] = {}
+    for k, v in tree.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if key in MAPPING_VALUES:
+            pulled[key] = v
+        elif isinstance(v, Mapping) and v:
+            sub, found = pull_mapping_values(v, key)
+            pulled.update(found)
+            if sub or not found:
+                rest[k] = sub
+        else:
+            rest[k] = v
+    return rest, pulled
 
 
 def _set(tree: dict, parts: list[str], value: Any) -> None:
