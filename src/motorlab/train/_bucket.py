@@ -18,8 +18,8 @@ import jax.random as jr
 import numpy as np
 
 from ..sim._setup import Hps, make_ensemble, make_keys, map_replicates
-from ._loop import (TrainResult, TrainingDiverged, _divergence, _where_alive, blank_after_divergence, make_replicate_loss,
-                    save_iterations, selectable, validation_history)
+from ._loop import (TrainResult, TrainingDiverged, _divergence, _where_alive, blank_after_divergence,
+                    make_replicate_loss, save_iterations, selectable, validation_history)
 from ._options import StepPolicy, make_optimizer, total_batches
 from ._validation import make_validation_loss, validation_iterations
 from ._selection import select_replicates
@@ -27,7 +27,8 @@ from ._spec import TrainSpec, as_train_spec
 
 
 def bucket_key(hps: Hps | TrainSpec) -> str:
-    """What models must share to train in one step: everything but `pert.std` and `seed`."""
+    """What models must share to train in one step: everything but `pert.std` and `seed` (the
+    training options included: the step applies one model's `StepPolicy` to all)."""
     spec = as_train_spec(hps)
     env = dataclasses.replace(spec.model.environment, field_std=0.0)
     return repr(dataclasses.replace(spec, model=dataclasses.replace(spec.model, seed=0, environment=env)))
