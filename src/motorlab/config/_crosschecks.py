@@ -5,17 +5,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..sim._controllers import CONTROLLERS
+from ..train._spec import SpecError, option_problems, parse_where
 
 
 def cross_check_train(out: Mapping[str, Any], path: str, errors: list[str]) -> None:
     """Append to `errors` what the leaf rules cannot see: the constant-LR phase within
-    `train.n_batches`, `model.tau >= plant.dt` for leaky networks, and a workspace whose low
+    `train.n_batches`, the training options' iterations within the run (and the scale-up within
+    `train.n_batches`), `model.tau >= plant.dt` for leaky networks, and a workspace whose low
     corner is below its high corner (x_min < x_max, y_min < y_max)."""
     try:
         if out["train"]["constant_lr_iterations"] > out["train"]["n_batches"]:
             errors.append(f"{path}.train.constant_lr_iterations: got {out['train']['constant_lr_iterations']}; "
                           f"expected at most train.n_batches ({out['train']['n_batches']})")
     except (KeyError, TypeError):
+        pass  # already reported
+    try:
+        t = out["train"]
+        n_total = t["n_batches_baseline"] + t["n_batches"]
+        where = parse_where(t["where"])
+        errors.extend(f"{path}.{m}" for m in option_problems(
+            where, n_total, t["n_scaleup_batches"], t["n_batches"], tuple(t["optimizer_reset_iterations"])))
+    except (KeyError, TypeError, SpecError):
         pass  # already reported
     try:
         model, dt = out["model"], out["plant"]["dt"]

@@ -24,6 +24,8 @@ _SPECIAL_TEXT = {
     "filter": "a mapping of training keys to values (a list: any of; null: any); {}: every model",
     "compare": "a training key (dotted) or a list of them",
     "tasks": "a mapping of variant names to {grid_n, n_directions, reach_length}; null switches one off",
+    "where": "null, or a mapping of iterations (integers >= 0) to non-empty lists of parameter groups (cell, readout)",
+    "iterations": "a list of integers >= 1 (or null: none)",
 }
 
 

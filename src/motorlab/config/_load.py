@@ -134,6 +134,8 @@ def expand_dotted(tree: Any, path: str = "") -> Any:
         return tree
     out: dict[str, Any] = {}
     for key, value in tree.items():
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = str(key)  # an iteration of `train.where`; elsewhere an unknown key, reported as such
         if not isinstance(key, str):
             raise ConfigError([f"{_join(path, str(key))}: keys must be strings, got {key!r}"])
         parts = key.split(".")

@@ -4,8 +4,9 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from ._load import flatten, get_path, split_key
-from ._schema import _as_number, list_depth
+from ..train._spec import OPTION_KEYS
+from ._load import flatten, get_path, split_key, train_defaults
+from ._schema import _as_number, _check_where, list_depth, pull_mapping_values
 
 
 def same_value(a: Any, b: Any) -> bool:
@@ -36,6 +37,10 @@ def value_matches(wanted: Any, actual: Any) -> bool:
 def filter_items(filters: Mapping[str, Any]) -> list[tuple[list[str], Any]]:
     """A filter's (key path, value) pairs; keys may be nested, dotted or joined by `__`."""
     out = []
+    filters, schedules = pull_mapping_values(filters)  # `train.where`: one value, not nested keys
+    for key, value in schedules.items():  # in their one spelling, as in resolved trees
+        canonical = lambda v: _check_where(v, None, key, []) if isinstance(v, Mapping) else v  # noqa: E731
+        out.append((split_key(key), [canonical(v) for v in value] if isinstance(value, list) else canonical(value)))
     for key, value in flatten(filters).items():
         if isinstance(value, Mapping):  # an empty mapping: no constraint
             continue
@@ -53,15 +58,20 @@ def model_filter_matches(filter: Mapping[str, Any], hps: Mapping[str, Any]) -> b
         hps: a resolved training tree.
 
     Returns:
-        True if every entry matches; a key absent from `hps` matches only `None`.
+        True if every entry matches; a key absent from `hps` matches only `None`, except a
+        training option (`train._spec.OPTION_KEYS`), which resolved trees leave out when it is
+        off: it matches its default (off).
     """
     for parts, wanted in filter_items(filter):
         try:
             actual = get_path(hps, parts)
         except KeyError:
-            if wanted is not None:
+            if len(parts) == 2 and parts[0] == "train" and parts[1] in OPTION_KEYS:
+                actual = train_defaults()["train"][parts[1]]  # an option left out of hps is off
+            elif wanted is not None:
                 return False
-            continue
+            else:
+                continue
         if not value_matches(wanted, actual):
             return False
     return True

@@ -67,7 +67,7 @@ _FLOAT_GE0 = Leaf(float, ge=0)
 _INT_GE1 = Leaf(int, ge=1)
 _FLOATS = Leaf(list, element=Leaf(float), nonempty=True)  # evaluation values: [] would evaluate nothing
 
-_TRAIN_RULES: dict[str, Leaf] = {
+_TRAIN_RULES: dict[str, Leaf | str] = {
     "part": Leaf(int, choices=(1, 2)),
     "seed": Leaf(int, ge=0, le=SEED_MAX),  # JAX keys take 32-bit seeds: 2**32 would wrap to 0
     "plant.dt": Leaf(float, gt=0),
@@ -103,7 +103,20 @@ _TRAIN_RULES: dict[str, Leaf] = {
     "train.cosine_alpha": Leaf(float, ge=0, le=1),
     "train.n_std_exclude": _FLOAT_GE0,
     "train.validation_eval_n": _INT_GE1,
+    # the SPEC §1.5 options (off by default; see `relevant_hps` for their identity)
+    "train.where": "where",
+    "train.n_batches_baseline": Leaf(int, ge=0),
+    "train.n_scaleup_batches": Leaf(int, ge=0),
+    "train.optimizer_reset_iterations": "iterations",
+    "train.weight_decay": _FLOAT_GE0,
+    "train.validation_loss_every": Leaf(int, ge=0),
 }
+"""Rules by dotted key: a `Leaf`, or the name of a special check in `_schema._SPECIAL` (a value
+that is more than one leaf: `train.where`'s schedule, a list of iterations)."""
+
+MAPPING_VALUES = ("train.where",)
+"""Training keys whose one value is a mapping (`{1000: [cell]}`): a spread does not read its
+keys as nested config keys, and a list of such mappings is an axis."""
 
 _TASK = {"grid_n": _INT_GE1, "n_directions": _INT_GE1, "reach_length": _FLOAT_GE0}
 _VARIANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")

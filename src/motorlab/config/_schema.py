@@ -15,10 +15,11 @@ from typing import Any
 
 from ..sim._controllers import CONTROLLERS
 from ..train._methods import METHODS as METHOD_CLASSES
+from ..train._spec import OPTION_KEYS, SpecError, parse_where
 from ._crosschecks import cross_check_train
 from ._load import _FLOAT, _INT, expand_dotted, flatten, train_defaults
 from ._rules import (_ANALYSIS_RULES, _TASK, _TRAIN_RULES, _VARIANT_NAME,  # noqa: F401  (re-exported)
-                     METHODS, MODEL_KINDS, PERT_TYPES, SEED_MAX, Leaf)
+                     MAPPING_VALUES, METHODS, MODEL_KINDS, PERT_TYPES, SEED_MAX, Leaf)
 
 
 def _leaf_for(default: Any) -> Leaf:
@@ -153,8 +154,16 @@ def relevant_hps(hps: dict[str, Any]) -> dict[str, Any]:
     `context` in part 1, whose models have no context input, and in part 2 the settings of the
     other training methods (`p_perturbed` is BCS's, `sisu_noise_std` is PAI-N's); in `model`,
     the keys of the other controller kinds (`tau` is the leaky RNN's: a GRU's identity, and so
-    every model id from before the leaky RNN existed, does not contain it)."""
+    every model id from before the leaky RNN existed, does not contain it); and in `train`, the
+    SPEC §1.5 options (`OPTION_KEYS`) whose value is their default, which is off: so turning
+    an option on moves only the ids of the models that use it, and every id from before the
+    options existed stays. Validation has already made each off value one spelling (`where`:
+    null, `optimizer_reset_iterations`: [])."""
     out = {k: v for k, v in hps.items() if not (k == "context" and hps.get("part") != 2)}
+    train = out.get("train")
+    if isinstance(train, dict):
+        off = train_defaults()["train"]
+        out["train"] = {k: v for k, v in train.items() if not (k in OPTION_KEYS and k in off and v == off[k])}
     model = out.get("model")
     if isinstance(model, dict) and model.get("kind") in CONTROLLERS:
         foreign = {k for cls in CONTROLLERS.values() for k in cls.model_keys}
@@ -192,6 +201,11 @@ def check_filter(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
     template = train_defaults()
     all_paths, depths = _leaf_paths(template), list_depths(template)
     out: dict[str, Any] = {}
+    value, schedules = pull_mapping_values(value)
+    for key, v in schedules.items():  # `train.where`: a schedule, a list of them (any of) or null
+        check = lambda x, p: None if x is None else _check_where(x, None, p, errors)  # noqa: E731
+        _set(out, key.split("."), [check(x, f"{path}.{key}[{i}]") for i, x in enumerate(v)]
+             if isinstance(v, list) else check(v, f"{path}.{key}"))
     for key, v in flatten(expand_dotted(value, path)).items():
         if isinstance(v, Mapping):  # an empty mapping: no constraint
             continue
@@ -208,6 +222,9 @@ def check_filter(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
                 errors.append(f"{path}.{key}: got {v!r}; expected a mapping with keys {', '.join(node)}")
                 continue
             leaf = _TRAIN_RULES.get(key) or _leaf_for(node)
+            if isinstance(leaf, str):  # a schedule or an iteration list: one value, checked as in a config
+                _set(out, parts, None if v is None else _SPECIAL[leaf](v, node, f"{path}.{key}", errors))
+                continue
             any_of = isinstance(v, list) and list_depth(v) > depths.get(key, 0)
             if v is None:
                 converted = None
@@ -217,6 +234,26 @@ def check_filter(value: Any, path: str, errors: list[str]) -> dict[str, Any]:
                 converted = check_leaf(v, leaf, f"{path}.{key}", errors)
             _set(out, parts, converted)
     return out
+
+
+def pull_mapping_values(tree: Mapping[str, Any], prefix: str = "") -> tuple[dict[str, Any], dict[str, Any]]:
+    """`(the rest, {dotted key: value})`: the values of the keys whose one value is a mapping
+    (`MAPPING_VALUES`: `train.where`) taken out of a filter given with dotted or nested keys, so
+    that their own keys (iterations) are not read as config keys."""
+    rest: dict[str, Any] = {}
+    pulled: dict[str, Any] = {}
+    for k, v in tree.items():
+        key = f"{prefix}.{k}" if prefix else str(k)
+        if key in MAPPING_VALUES:
+            pulled[key] = v
+        elif isinstance(v, Mapping) and v:
+            sub, found = pull_mapping_values(v, key)
+            pulled.update(found)
+            if sub or not found:
+                rest[k] = sub
+        else:
+            rest[k] = v
+    return rest, pulled
 
 
 def _set(tree: dict, parts: list[str], value: Any) -> None:
@@ -269,7 +306,31 @@ def _check_filter_special(value: Any, default: Any, path: str, errors: list[str]
     return check_filter(value, path, errors)
 
 
+def _check_where(value: Any, default: Any, path: str, errors: list[str]) -> Any:
+    """`train.where` in its one spelling: `{"<iteration>": [groups, sorted]}` with the entries
+    that change nothing dropped, or None (off: every group trains throughout); a bad value is
+    returned unchanged, with its message added to `errors`."""
+    try:
+        schedule = parse_where(value, key=path)
+    except SpecError as e:
+        errors.append(str(e))
+        return value
+    return {str(it): list(groups) for it, groups in schedule} or None
+
+
+def _check_iterations(value: Any, default: Any, path: str, errors: list[str]) -> Any:
+    """A list of iterations (>= 1), sorted and without repeats; null is the empty list."""
+    if value is None:
+        return []
+    leaf = Leaf(list, element=Leaf(int, ge=1))
+    n_errors = len(errors)
+    out = check_leaf(value, leaf, path, errors)
+    return sorted(set(out)) if len(errors) == n_errors else out
+
+
 _SPECIAL: dict[str, Callable[[Any, Any, str, list[str]], Any]] = {
+    "where": _check_where,
+    "iterations": _check_iterations,
     "filter": _check_filter_special,
     "compare": _check_compare,
     "tasks": _check_tasks,

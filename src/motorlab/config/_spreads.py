@@ -13,6 +13,9 @@ A block is a mapping of keys (dotted or nested) to values:
   which is the same as writing it inline);
 * `cases:` holds a list of alternative blocks: the union of their points.
 
+A key whose value is a mapping (`train.where: {1000: [cell]}`, see `_rules.MAPPING_VALUES`) takes
+it as one value; a list of such mappings is an axis.
+
 These nest arbitrarily, and a block may mix them: its plain keys, `zip`, `grid` and `cases`
 entries are combined as a product in the order written. A list of blocks in place of a block is
 the union of their points (several spreads in one file).
@@ -24,6 +27,7 @@ from typing import Any
 
 from ._errors import ConfigError
 from ._load import expand_dotted, flatten
+from ._rules import MAPPING_VALUES
 from ._schema import list_depth
 
 SPREAD_KEYS = ("zip", "grid", "cases")
@@ -93,6 +97,8 @@ def _block(block: Any, depths: Mapping[str, int], path: str, errors: list[str]) 
 
 
 def _leaves(key: str, value: Any, path: str, errors: list[str]) -> list[tuple[str, Any]]:
+    if key in MAPPING_VALUES:  # one value (or a list of them: an axis); its keys as text, as dotted keys are
+        return [(key, [_text_keys(v) for v in value] if isinstance(value, list) else _text_keys(value))]
     if not isinstance(value, Mapping) or not value:
         return [(key, value)]
     out = []
@@ -102,6 +108,11 @@ def _leaves(key: str, value: Any, path: str, errors: list[str]) -> list[tuple[st
                           f"the value of {key!r}; write the keys dotted inside it instead")
         out.extend(_leaves(f"{key}.{k}", v, _join(path, k), errors))
     return out
+
+
+def _text_keys(value: Any) -> Any:
+    """A mapping value with its keys as text (`{1000: [cell]}` -> `{"1000": [cell]}`)."""
+    return {str(k): v for k, v in value.items()} if isinstance(value, Mapping) else value
 
 
 def _is_axis(key: str, value: Any, depths: Mapping[str, int]) -> bool:

@@ -31,6 +31,7 @@ from ._load import (
 )
 from ._match import model_filter_matches
 from ._schema import list_depths, relevant_hps, unknown_key, validate_analyses, validate_train
+from ..train._spec import OPTION_KEYS
 from ._crosschecks import full_scale_notice
 from ._spreads import case_of, expand_spread
 
@@ -51,6 +52,8 @@ _SHORT = {
     "train.learning_rate": "lr",
     "context.p_perturbed": "p",
     "context.sisu_noise_std": "sisunoise",
+    "train.n_batches_baseline": "baseline", "train.n_scaleup_batches": "scaleup",
+    "train.optimizer_reset_iterations": "resets", "train.weight_decay": "wd", "train.validation_loss_every": "valevery",
 }
 _FIRST = ("context.method", "pert.type")
 
@@ -312,7 +315,7 @@ class Study:
         return self._label(f"part{hps['part']}", hps, exclude=[]) if hps.get("part") else "model"
 
     def _label(self, part: str, hps: Mapping[str, Any], exclude: list[str]) -> str:
-        flat = flatten(hps)
+        flat = {**{f"train.{k}": train_defaults()["train"][k] for k in OPTION_KEYS}, **flatten(hps)}  # off: left out
         words = [_word(k, flat.get(k)) for k in self.varying_keys(part, exclude=exclude)]
         return "_".join(words) or ("all" if exclude else "model")
 
@@ -382,6 +385,8 @@ def safe_name(text: str) -> str:
 
 
 def _word(key: str, value: Any) -> str:
+    if key.startswith("train.where."):  # one entry of a schedule: the groups training from there
+        return safe_name(f"where{key.rsplit('.', 1)[-1]}-{_fmt(value)}")
     if isinstance(value, str):
         return safe_name(value)
     return safe_name(f"{_SHORT.get(key, key.rsplit('.', 1)[-1])}-{_fmt(value)}")

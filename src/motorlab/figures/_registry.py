@@ -24,7 +24,7 @@ from ._eigvec_stim import eigvec_stim_figures
 from ._unit_perts import unit_perts_figures
 from ._unit_prefs import unit_prefs_figures
 from ._sets import best_replicate, build_group_figures, compare_column, get_key, tag
-from ._training import loss_history, member_histories
+from ._training import loss_history, member_histories, member_validation
 
 FigureSet = Callable[[Mapping[str, Sequence[pd.DataFrame]], Sequence[Mapping], Mapping], dict[str, go.Figure]]
 
@@ -37,7 +37,8 @@ def loss_figures(models: Sequence[Mapping], compare: Sequence[str]) -> dict[str,
         tag_ = "__".join(f"{compare_column(k)}-{float(get_key(m['hps'], k)):g}" for k in compare)
         figs[f"training_loss__{tag_}"] = loss_history(
             history, reps["best_iteration"], reps["included"],
-            title=" ".join(f"{k} = {get_key(m['hps'], k)}" for k in compare))
+            title=" ".join(f"{k} = {get_key(m['hps'], k)}" for k in compare),
+            validation=member_validation(m))
     return figs
 
 

@@ -20,9 +20,20 @@ def member_histories(models: Sequence[Mapping]) -> Iterator[tuple[Mapping, dict[
             yield m, {k.removeprefix("loss/"): f[k] for k in f.files if k.startswith("loss/")}
 
 
+def member_validation(model: Mapping) -> dict[str, np.ndarray]:
+    """The validation loss a member model recorded during training (`train.validation_loss_every`):
+    `{"iterations": (V,), term: (V, n_replicates)}` from its `_history.npz`; {} if none."""
+    path = model.get("history_path")
+    if not path or not Path(path).exists():
+        return {}
+    with np.load(path) as f:
+        return {k.removeprefix("validation/"): f[k] for k in f.files if k.startswith("validation/")}
+
+
 def loss_history(history: Mapping[str, np.ndarray], best_iteration: Sequence[int],
                  included: Sequence[bool], *, terms: Sequence[str] = ("total",), title: str | None = None,
-                 width: int = 600, height: int = 400) -> go.Figure:
+                 width: int = 600, height: int = 400,
+                 validation: Mapping[str, np.ndarray] | None = None) -> go.Figure:
     """Loss against iteration (log y), one line per replicate, a marker at its best iteration.
 
     Arguments:
@@ -31,6 +42,8 @@ def loss_history(history: Mapping[str, np.ndarray], best_iteration: Sequence[int
         included: per replicate, whether post-training selection kept it (excluded: dashed).
         terms: which loss terms to draw (dotted lines for terms other than the first).
         title: figure title.
+        validation: optional validation loss, `{"iterations": (V,), "total": (V, n_replicates)}`:
+            drawn per replicate as markers joined by a thin line, in the replicate's colour.
     """
     n_rep = history[terms[0]].shape[1]
     colors = group_colors(range(n_rep), "d3")  # distinct lines; twilight makes some replicates white
@@ -48,7 +61,15 @@ def loss_history(history: Mapping[str, np.ndarray], best_iteration: Sequence[int
             x=[best], y=[history[terms[0]][best, r]], mode="markers", legendgroup=str(r), showlegend=False,
             marker={"color": colors[r], "size": 10, "symbol": "star", "line": {"width": 1, "color": "black"}},
             hovertemplate=f"replicate {r}<br>best iteration {best}<br>loss %{{y:.4g}}<extra></extra>"))
+        if validation and "total" in validation:
+            fig.add_trace(go.Scatter(
+                x=np.asarray(validation["iterations"]), y=np.asarray(validation["total"])[:, r],
+                mode="lines+markers", name=f"replicate {r} validation", legendgroup=str(r), showlegend=False,
+                line={"color": colors[r], "width": 1, "dash": "dot"},
+                marker={"color": colors[r], "size": 6, "symbol": "diamond"},
+                hovertemplate=f"replicate {r} validation<br>iteration %{{x}}<br>loss %{{y:.4g}}<extra></extra>"))
     fig.update_layout(template=TEMPLATE, title=title, width=width, height=height,
                       xaxis_title="Training iteration", yaxis_title="Loss", yaxis_type="log",
-                      legend_title_text="Replicate (★ best iteration)")
+                      legend_title_text="Replicate (★ best iteration"
+                      + (", ◆ validation)" if validation and "total" in validation else ")"))
     return fig

@@ -47,8 +47,10 @@ def _say(message: str) -> None:
 
 
 def _write_history(path, result) -> None:
-    """Loss history per term (n_batches, R) and the parameter snapshots (S, R, …) as .npz."""
+    """Loss history per term (n_batches, R), the parameter snapshots (S, R, …) and, when recorded,
+    the validation loss (`validation/iterations` (V,), `validation/<term>` (V, R)) as .npz."""
     arrays = {f"loss/{k}": v for k, v in result.history.items()}
+    arrays.update({f"validation/{k}": v for k, v in result.validation.items()})
     arrays["saved_iterations"] = np.asarray(result.saved_iterations)
     if result.snapshots:
         leaves_by_snapshot = [jax.tree_util.tree_flatten_with_path(s)[0] for s in result.snapshots]

@@ -22,8 +22,10 @@ from ..sim._rollout import simulate_trials
 from ..sim._setup import Hps, make_ensemble, make_keys, map_replicates
 from ..sim._tasks import random_reaches
 from ._checkpoint import Checkpoint, TrainState
+from ._options import StepPolicy, make_optimizer, make_schedule, selection_start, total_batches
 from ._selection import select_replicates
 from ._spec import TrainSpec, as_train_spec
+from ._validation import make_validation_loss, validation_iterations
 
 
 class TrainingDiverged(RuntimeError):
@@ -42,16 +44,6 @@ def save_iterations(n_batches: int) -> list[int]:
         decade *= 10
     its.add(n_batches - 1)
     return sorted(i for i in its if 0 <= i < n_batches)
-
-
-def make_schedule(hps: Hps | TrainSpec) -> optax.Schedule:
-    """Constant learning rate for `constant_lr_iterations`, then cosine decay to α·lr."""
-    spec = as_train_spec(hps)
-    lr, n, n_const = spec.learning_rate, spec.n_batches, spec.constant_lr_iterations
-    if n_const >= n:
-        return optax.constant_schedule(lr)
-    cosine = optax.cosine_decay_schedule(lr, decay_steps=n - n_const, alpha=spec.cosine_alpha)
-    return optax.join_schedules([optax.constant_schedule(lr), cosine], boundaries=[n_const])
 
 
 def sample_batch(key, hps: Hps | TrainSpec, batch_size: int, field_std=None):
@@ -126,18 +118,24 @@ def make_train_step(hps: Hps | TrainSpec, optimizer: optax.GradientTransformatio
     The buffers of `ensemble` and `opt_state` are donated to the step (updated in place where the
     backend can): pass the arrays the previous step returned, never ones still needed.
     """
-    loss = make_replicate_loss(hps)
+    spec = as_train_spec(hps)
+    loss = make_replicate_loss(spec)
     grad_fn = eqx.filter_value_and_grad(loss, has_aux=True)
+    policy = StepPolicy(spec)
 
     @eqx.filter_jit(donate="all-except-first")
     def donating_step(kept, ensemble, opt_state):
         holder.n_traces += 1  # Python side effect: runs only while tracing
         alive, key, iteration = kept
         keys = jr.split(jr.fold_in(key, iteration), alive.shape[0])
-        (total, terms), grads = map_replicates(grad_fn, ensemble, keys)
+        std = policy.field_std(spec.model.environment.field_std, iteration)
+        if std is None:  # no baseline or scale-up: the step as it was before the options
+            (total, terms), grads = map_replicates(grad_fn, ensemble, keys)
+        else:
+            (total, terms), grads = map_replicates(lambda m, k: grad_fn(m, k, std), ensemble, keys)
         params = eqx.filter(ensemble, eqx.is_inexact_array)
         with jax.numpy_dtype_promotion("standard"):  # optax's Adam is not strict-promotion clean
-            updates, new_opt_state = optimizer.update(grads, opt_state, params)
+            updates, new_opt_state = policy.update(optimizer, grads, opt_state, params, iteration)
         new_ensemble = eqx.apply_updates(ensemble, updates)
         grads_finite = jnp.stack([jnp.all(jnp.isfinite(g), axis=tuple(range(1, g.ndim)))
                                   for g in jax.tree.leaves(grads)]).all(axis=0)
@@ -159,10 +157,14 @@ class TrainResult:
 
     Attributes:
         ensemble: the best-iteration parameters of every replicate (leading replicate axis).
-        history: loss per term and `total`, each (n_batches, n_replicates); NaN after divergence.
+        history: loss per term and `total`, each (n_batches_baseline + n_batches, n_replicates);
+            NaN after divergence.
         saved_iterations: iterations whose parameters were kept.
         info: post-training selection (best iterations, included replicates, reasons, criteria).
         n_traces: how many times the train step was traced (1 for a healthy run).
+        snapshots: the parameters at the saved iterations.
+        validation: the validation loss (`train.validation_loss_every`): `iterations` (V,) and
+            per term and `total` (V, n_replicates), NaN after divergence; {} when off.
     """
 
     ensemble: AbstractController
@@ -171,6 +173,7 @@ class TrainResult:
     info: dict
     n_traces: int
     snapshots: list = field(repr=False, default_factory=list)
+    validation: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | None = None,
@@ -193,17 +196,19 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
         TrainingDiverged: if every replicate's loss or gradient became non-finite.
     """
     spec = as_train_spec(hps)
-    n_batches = spec.n_batches
+    n_batches = total_batches(spec)  # baseline included
     key_init, key_train, _ = make_keys(spec.model.seed)
     ensemble = make_ensemble(spec.model, key_init) if init_ensemble is None else _copy(init_ensemble)
     n_rep = spec.model.n_replicates
-    optimizer = optax.adam(make_schedule(spec))
+    optimizer = make_optimizer(spec)
     opt_state = optimizer.init(eqx.filter(ensemble, eqx.is_inexact_array))
     step = make_train_step(spec, optimizer)
     run = _Run(ensemble, opt_state, jnp.ones(n_rep, dtype=bool))
     if checkpoint is not None:
         run.resume(checkpoint)
     to_save = set(save_iterations(n_batches))
+    to_validate = set(validation_iterations(spec, n_batches))
+    validation_loss = make_validation_loss(spec) if to_validate else None
 
     from ._progress import TrainingProgress
     with TrainingProgress(n_batches, enabled=progress, start=run.start) as bar:
@@ -213,6 +218,8 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
             if it in to_save:
                 run.snapshots.append(jax.tree.map(np.array, eqx.filter(run.ensemble, eqx.is_array)))
                 run.saved.append(it)
+            if it in to_validate:
+                run.validation.append((it, validation_loss(run.ensemble)))
             run.ensemble, run.opt_state, run.alive, total, terms = step.fn(
                 run.ensemble, run.opt_state, run.alive, key_train, jnp.asarray(it, dtype=jnp.int32))
             run.record(total, terms)
@@ -228,10 +235,8 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
     if n_done < n_batches:  # stopped early because everything diverged: pad with NaN
         history = {k: np.concatenate([v, np.full((n_batches - n_done, n_rep), np.nan)]) for k, v in history.items()}
     diverged_at, diverged_reason = _divergence(alive_hist, history["total"])
-    for r, d in enumerate(diverged_at):  # a stopped replicate's later losses mean nothing
-        if d is not None:
-            for v in history.values():
-                v[d:, r] = np.nan
+    validation = validation_history(run.validation)
+    blank_after_divergence(history, validation, diverged_at)
     if checkpoint is not None:
         checkpoint.remove()
     if all(d is not None for d in diverged_at):
@@ -240,10 +245,41 @@ def train_ensemble(hps: Hps | TrainSpec, *, init_ensemble: AbstractController | 
             f"({'; '.join(f'replicate {r}: {why}' for r, why in enumerate(diverged_reason))}); no model saved. "
             f"Try a smaller train.learning_rate (now {spec.learning_rate}) or a smaller pert.std "
             f"(now {spec.model.environment.field_std}).")
-    best, info = select_replicates(spec, history["total"], saved, snapshots, ensemble, diverged_at,
-                                   diverged_reason)
+    best, info = select_replicates(spec, history["total"], *selectable(spec, saved, snapshots), ensemble,
+                                   diverged_at, diverged_reason)
     return TrainResult(ensemble=best, history=history, saved_iterations=saved, info=info,
-                       n_traces=step.n_traces, snapshots=snapshots)
+                       n_traces=step.n_traces, snapshots=snapshots, validation=validation)
+
+
+def selectable(spec: TrainSpec, saved: list[int], snapshots: list) -> tuple[list[int], list]:
+    """The saved iterations (and their snapshots) that best-iteration selection may pick: those
+    at the full training σ (`_options.selection_start`); all of them when the options are off."""
+    start = selection_start(spec)
+    keep = [i for i, it in enumerate(saved) if it >= start]
+    return [saved[i] for i in keep], [snapshots[i] for i in keep]
+
+
+def blank_after_divergence(history: dict[str, np.ndarray], validation: dict[str, np.ndarray],
+                           diverged_at: list[int | None]) -> None:
+    """Set NaN, in place, a stopped replicate's losses from the iteration it stopped and its
+    validation losses recorded after it: they mean nothing."""
+    for r, d in enumerate(diverged_at):
+        if d is None:
+            continue
+        for v in history.values():
+            v[d:, r] = np.nan
+        for k, v in validation.items():
+            if k != "iterations":
+                v[validation["iterations"] > d, r] = np.nan
+
+
+def validation_history(records: list) -> dict[str, np.ndarray]:
+    """`[(iteration, {term: (R,)}), ...]` as `{"iterations": (V,), term: (V, R)}` ({} if none)."""
+    if not records:
+        return {}
+    out = {"iterations": np.asarray([it for it, _ in records], np.int64)}
+    out.update({k: np.stack([np.asarray(v[k], np.float64) for _, v in records]) for k in records[0][1]})
+    return out
 
 
 class _Run:
@@ -255,6 +291,7 @@ class _Run:
         self.start = 0
         self.saved: list[int] = []
         self.snapshots: list = []
+        self.validation: list = []  # (iteration, {term: (R,)})
         self._host: dict[str, np.ndarray] | None = None
         self._host_alive = np.zeros((0, alive.shape[0]), bool)
         self._pending: list = []
@@ -279,6 +316,8 @@ class _Run:
     def state(self, iteration: int) -> TrainState:
         """The checkpointable state once iterations 0 … iteration − 1 are done."""
         history, alive_hist = self.history()
+        # the validation records travel in the checkpoint's history, under their own prefix
+        history.update({_VALIDATION + k: v for k, v in validation_history(self.validation).items()})
         return TrainState(iteration=iteration, params=_host_leaves(eqx.filter(self.ensemble, eqx.is_array)),
                           opt_state=_host_leaves(self.opt_state), alive=np.array(self.alive),
                           history=history, alive_history=alive_hist, saved=list(self.saved),
@@ -295,12 +334,20 @@ class _Run:
         self.ensemble = eqx.combine(jax.tree.unflatten(p_def, [jnp.asarray(a) for a in state.params]), static)
         self.opt_state = jax.tree.unflatten(o_def, [jnp.asarray(a) for a in state.opt_state])
         self.alive = jnp.asarray(state.alive)
-        self._host = {k: np.asarray(v) for k, v in state.history.items()} if state.iteration else None
+        history = {k: np.asarray(v) for k, v in state.history.items() if not k.startswith(_VALIDATION)}
+        validation = {k.removeprefix(_VALIDATION): np.asarray(v) for k, v in state.history.items()
+                      if k.startswith(_VALIDATION)}
+        self.validation = [(int(it), {k: v[i] for k, v in validation.items() if k != "iterations"})
+                           for i, it in enumerate(validation.get("iterations", ()))]
+        self._host = history if state.iteration else None
         self._host_alive = np.asarray(state.alive_history)
         self.saved = list(state.saved)
         self.snapshots = [jax.tree.unflatten(p_def, list(s)) for s in state.snapshots]
         self.start = state.iteration
         checkpoint.log(f"resumed from iteration {state.iteration} (checkpoint {checkpoint.path})")
+
+
+_VALIDATION = "validation:"
 
 
 def _host_leaves(tree) -> list[np.ndarray]:
