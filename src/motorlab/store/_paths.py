@@ -7,6 +7,7 @@
       {part}/models/{model_id}_history.npz            its loss history and parameter snapshots
       {part}/models/{model_id}.json                   its sidecar
       {part}/checkpoints/{model_id}.npz               a running training's checkpoint (not an output)
+    .jax-cache/                                       JAX's persistent compilation cache (jobs share it)
       {part}/{analysis}/{eval_id}/states.parquet      evaluated states (analyses that keep them)
       {part}/{analysis}/{eval_id}/{table}.parquet     each table the analysis declares
       {part}/{analysis}/{eval_id}/manifest.json       the evaluation's sidecar (kind "evaluation")
@@ -64,6 +65,13 @@ def model_sidecar(part: str, model_id: str, results: str = "results") -> str:
 def model_history(part: str, model_id: str, results: str = "results") -> str:
     """A model's training history, `results/{part}/models/{model_id}_history.npz`."""
     return _join(results, part, MODELS, f"{model_id}_history.npz")
+
+
+def jax_cache(results: str = "results") -> str:
+    """JAX's persistent compilation cache for the jobs of one results tree, `results/.jax-cache`:
+    models and evaluations of one shape compile the same programs, so a job finds most of its
+    programs already compiled by an earlier one. Not a product: deleting it costs only time."""
+    return _join(results, ".jax-cache")
 
 
 def train_checkpoint(part: str, model_id: str, results: str = "results") -> str:
