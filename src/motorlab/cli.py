@@ -96,7 +96,8 @@ def _run_expand(args: argparse.Namespace) -> int:
             for name in study.analyses(part):
                 n_eval = len(study.evaluations(part, name))
                 n_groups = len(study.figure_groups(part, name))
-                print(f"  {name}: {n_eval} evaluations in {n_groups} figure groups")
+                print(f"  {name}: {n_eval} evaluation{'s' * (n_eval != 1)} in {n_groups} "
+                      f"figure group{'s' * (n_groups != 1)}")
             print()
     return 0
 
