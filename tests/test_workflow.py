@@ -191,12 +191,13 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     # unit_perts (3 protocols) on the 2 hidden-32 pai-asf models; figure groups: plant_perts 2 methods x 2
     # variants, fixed points one per method, tangling one per method x sigma, readout norms one
     # per method and size, one size study, one feedback group, sisu_pert and unit_perts one per
-    # variant, one unit_ablation and one eigvec_stim group (sigma is compared within a group)
+    # variant, one unit_ablation and one eigvec_stim group (sigma is compared within a group);
+    # fp_training of one pai-asf model (sigma 1), one figure group
     assert counts == {"train": 6, "evaluate": 8, "plant_perts_tables": 8, "fixed_points_tables": 4,
                       "readout_norm_tables": 6, "size_study_tables": 4, "tangling_tables": 4,
                       "feedback_perts_tables": 2, "sisu_pert_tables": 4, "unit_ablation_tables": 2,
-                      "unit_perts_tables": 6, "eigvec_stim_tables": 2,
-                      "analysis_figures": 22, "part_all": 1}
+                      "unit_perts_tables": 6, "eigvec_stim_tables": 2, "fp_training_tables": 1,
+                      "analysis_figures": 23, "part_all": 1}
 
 
 @pytest.mark.parametrize("config", ["demo.yaml", "config.yaml"])

@@ -124,6 +124,9 @@ _ANALYSIS_RULES: dict[str, Leaf | str] = {
     "fixed_points.grid_n": _INT_GE1,
     "fixed_points.candidate_stride": _INT_GE1,
     "fixed_points.n_pcs": _INT_GE1,
+    "fp_training.n_warm": _INT_GE1,
+    "fp_training.match_distance": Leaf(float, gt=0),
+    "fp_training.max_steps": _INT_GE1,
     # the analyses inside the network (issue 10)
     "sisu_pert.tasks": "tasks",
     "sisu_pert.eval_n": _INT_GE1,

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from ._feedback_sets import feedback_perts_figures, freq_response_figures
 from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
 from ._fixed_points import fixed_point_figure_set
+from ._fp_training import fp_training_figures
 from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
 from ._sisu_pert import sisu_pert_figures
@@ -87,6 +88,7 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "eigvec_stim": eigvec_stim_figures,
     "unit_perts": unit_perts_figures,
     "unit_prefs": unit_prefs_figures,
+    "fp_training": fp_training_figures,
 })
 
 
