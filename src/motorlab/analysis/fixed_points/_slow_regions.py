@@ -1,0 +1,140 @@
+"""Slow regions ("ghosts") along trajectories (issue 14, item 4).
+
+Along a trajectory h_t driven by inputs u_t, the map h ↦ F(u_t, h) is slow where
+q_t = ½‖F(u_t, h_t) − h_t‖² is small. Just past a saddle-node (fold) the two roots that met have
+vanished, but q keeps a small positive minimum where they were, and a trajectory passing there
+lingers (a ghost; Strogatz, Nonlinear Dynamics and Chaos, §4.3): one eigenvalue of ∂F/∂h there
+is close to +1. This module finds such places and tells them apart from fixed points:
+
+1. each run of consecutive steps with q_t ≤ `q_threshold` is one candidate, at its minimum of q
+   in time (the dwell time is the run's length, in steps);
+2. the finder's verified Newton solver (`solve_starts`) is started there with the same input: if
+   it verifies a fixed point within `fp_radius` of the candidate, the trajectory is resting at
+   or approaching that fixed point, and the candidate is dropped; otherwise it is a slow region
+   (the solver's outcome, e.g. `slow_point` for a ghost's positive minimum of q, is kept);
+3. the spectrum of ∂F/∂h at the candidate gives the largest-modulus eigenvalue and the distance
+   of the eigenvalue nearest to +1 (`near_one`, small at a saddle-node remnant).
+
+Units: q in squared hidden-state units, distances in hidden-state units (Euclidean), dwell and
+t in steps of the trajectory.
+"""
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+from jaxtyping import Float
+
+from ._find import FIXED_POINT, STATUS_NAMES
+from ._linearise import Cell, eigen, pad_rows, state_jacobian
+from ._solve import default_bound, default_tolerances, solve_starts
+
+SLOW_REGION_COLUMNS = ("trial", "t", "dwell", "q", "status", "solver_q", "fp_distance", "top_abs",
+                       "top_real", "top_imag", "near_one", "h")
+"""Columns of `slow_regions` (see its docstring)."""
+
+
+@eqx.filter_jit
+def _speeds(cell: Cell, u, h):
+    r = jax.vmap(cell.step)(u, h) - h
+    return 0.5 * jnp.sum(r.astype(jnp.float32) ** 2, axis=-1)
+
+
+@eqx.filter_jit
+def _jacobians(cell: Cell, u, h):
+    return jax.vmap(lambda a, b: state_jacobian(cell, a, b))(u, h)
+
+
+def trajectory_q(cell: Cell, inputs: Float[np.ndarray, "n t i"], hidden: Float[np.ndarray, "n t h"]
+                 ) -> Float[np.ndarray, "n t"]:
+    """q_t = ½‖F(u_t, h_t) − h_t‖² at every step of every trajectory (non-finite states give inf)."""
+    n, steps, size = hidden.shape
+    u = inputs.reshape(n * steps, -1)
+    h = hidden.reshape(n * steps, size)
+    q = np.asarray(_speeds(cell, pad_rows(jnp.asarray(u), fill=0.0), pad_rows(jnp.asarray(h), fill=0.0)))
+    q = q[: n * steps].reshape(n, steps).astype(np.float64)
+    return np.where(np.isfinite(q), q, np.inf)
+
+
+def _runs(below: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) of each run of True in a 1-D boolean array."""
+    edges = np.diff(np.concatenate([[0], below.astype(np.int8), [0]]))
+    return [(int(a), int(b)) for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1))]
+
+
+def slow_regions(cell: Cell, inputs: Float[np.ndarray, "n t i"] | Float[np.ndarray, "n i"],
+                 hidden: Float[np.ndarray, "n t h"], *, q_threshold: float, fp_radius: float,
+                 max_steps: int = 100, bound: float | None = None) -> pd.DataFrame:
+    """Slow regions of trajectories that are not fixed points (see the module docstring).
+
+    Arguments:
+        cell: the map (`AbstractRecurrentMap`) of one replicate.
+        inputs: the input of every step (N, T, I), or one fixed input per trajectory (N, I).
+        hidden: the hidden states (N, T, H).
+        q_threshold: a step is slow when q_t ≤ q_threshold (squared hidden units; > 0).
+        fp_radius: a candidate within this distance of a verified fixed point of its input is
+            that fixed point's neighbourhood, not a slow region (hidden units; > 0).
+        max_steps: Newton iterations of the check.
+        bound: search box of the check; default the map's `root_bound` (else 1e3).
+
+    Returns:
+        One row per slow region: trial, t (step of the minimum of q), dwell (steps in the run
+        with q ≤ q_threshold), q (at t), status (the Newton solver's outcome from h_t:
+        `slow_point`, `unconverged`, `diverged`, or `fixed_point` when the root it verified lies
+        farther than `fp_radius`), solver_q (q where it ended), fp_distance (distance to that
+        far root, NaN otherwise), top_abs / top_real / top_imag (the largest-modulus eigenvalue
+        of ∂F/∂h at h_t), near_one (min |λ − 1|), h (H floats).
+    """
+    if not q_threshold > 0 or not fp_radius > 0:
+        raise ValueError(f"q_threshold and fp_radius must be > 0, got {q_threshold!r} and {fp_radius!r}")
+    hidden = np.asarray(hidden)
+    if hidden.ndim != 3:
+        raise ValueError(f"hidden must be (N, T, H), got shape {hidden.shape}")
+    n, steps, size = hidden.shape
+    inputs = np.asarray(inputs)
+    if inputs.ndim == 2:
+        inputs = np.broadcast_to(inputs[:, None], (n, steps, inputs.shape[-1]))
+    if inputs.shape[:2] != (n, steps):
+        raise ValueError(f"inputs must be (N, T, I) or (N, I) with N, T = {n}, {steps}; got {inputs.shape}")
+    dtype = cell.dtype if cell.dtype is not None else np.result_type(hidden.dtype, np.float32)
+    q = trajectory_q(cell, inputs.astype(dtype), hidden.astype(dtype))
+    cands = []
+    for i in range(n):
+        for lo, hi in _runs(q[i] <= q_threshold):
+            cands.append((i, lo + int(np.argmin(q[i, lo:hi])), hi - lo))
+    if not cands:
+        return _empty(size)
+    trial, t, dwell = (np.asarray(c) for c in zip(*cands))
+    u, h = inputs[trial, t].astype(dtype), hidden[trial, t].astype(dtype)
+    tol = default_tolerances(dtype)
+    solved = solve_starts(cell, u, h, tolerances=tol, bound=default_bound(cell) if bound is None else bound,
+                          max_steps=max_steps)
+    dist = np.linalg.norm(solved.h.astype(np.float64) - h, axis=-1)
+    fixed = solved.code == FIXED_POINT
+    keep = ~(fixed & (dist <= fp_radius))
+    if not keep.any():
+        return _empty(size)
+    jac = np.asarray(_jacobians(cell, pad_rows(jnp.asarray(u[keep]), fill=0.0),
+                                pad_rows(jnp.asarray(h[keep]), fill=0.0)))[: keep.sum()]
+    lam, _ = eigen(jnp.asarray(jac))
+    lam = np.asarray(lam)
+    top = lam[:, 0]
+    out = pd.DataFrame({
+        "trial": trial[keep].astype(np.int32), "t": t[keep].astype(np.int16), "dwell": dwell[keep].astype(np.int16),
+        "q": q[trial, t][keep].astype(np.float32),
+        "status": [STATUS_NAMES[c] for c in solved.code[keep]],
+        "solver_q": solved.q[keep].astype(np.float32),
+        "fp_distance": np.where(fixed[keep], dist[keep], np.nan).astype(np.float32),
+        "top_abs": np.abs(top).astype(np.float32), "top_real": top.real.astype(np.float32),
+        "top_imag": top.imag.astype(np.float32),
+        "near_one": np.min(np.abs(lam - 1.0), axis=-1).astype(np.float32)})
+    out["h"] = list(h[keep].astype(np.float32))
+    return out
+
+
+def _empty(size: int) -> pd.DataFrame:
+    dtypes = {"trial": np.int32, "t": np.int16, "dwell": np.int16, "q": np.float32, "status": object,
+              "solver_q": np.float32, "fp_distance": np.float32, "top_abs": np.float32,
+              "top_real": np.float32, "top_imag": np.float32, "near_one": np.float32, "h": object}
+    return pd.DataFrame({c: np.zeros(0, dtypes[c]) for c in SLOW_REGION_COLUMNS})
