@@ -336,7 +336,8 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
                           "candidate_stride": 16, "n_pcs": 3,
                           "reach": {"n_directions": 8, "reach_length": 0.5, "trajectory_trials": 4,
                                     "pca_from_step": 50, "amp": [0.0, 2.0]},  # the model's field type
-                          "continuation": {"n_points": 25}}
+                          "continuation": {"n_points": 25},
+                          "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1}}
     with pytest.raises(KeyError, match="analysis 'fixed_points' is not configured for part1"):
         study.evaluations("part1", "fixed_points")
 

@@ -29,7 +29,8 @@ def tables(tmp_path_factory):
                           "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5,
                                                 "trajectory_trials": 2, "pca_from_step": 8,
                                                 "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
-                          "continuation": {"n_points": 5}}}
+                          "continuation": {"n_points": 5},
+                          "slow_regions": {"q_threshold": 1e-3, "fp_radius": 0.1}}}
     paths = {k: tmp / f"{k}.parquet" for k in get_analysis("fixed_points").table_names}
     record = stages.analysis_tables(tmp / "m.eqx", evaluation, table_paths=paths, manifest_path=tmp / "e.json")
     return record, {k: pd.read_parquet(p) for k, p in paths.items()}, json.loads((tmp / "e.json").read_text())
@@ -183,3 +184,14 @@ def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
     assert record["analysis"] == "fixed_points"
     assert all(json.loads((tmp_path / "figs" / f"{n}.json").read_text())["analysis"] == "fixed_points"
                for n in names)
+
+
+def test_slow_regions_are_a_table_of_their_own_away_from_fixed_points(tables):
+    record, t, sidecar = tables
+    slow = t["slow_regions"]
+    assert {"replicate", "included", "kind", "sisu", "position", "direction", "amp", "trial", "t", "dwell", "q",
+            "status", "fp_distance", "top_abs", "near_one", "pc1", "pc2", "pc3", "h"} <= set(slow.columns)
+    assert set(slow["kind"]) <= {"steady", "reach"} and sidecar["counts"]["slow_regions"] == len(slow)
+    assert (slow["q"] <= 1e-3).all() and (slow["dwell"] >= 1).all()
+    # a row whose Newton check verified a root has it farther away than fp_radius
+    assert (slow.loc[slow["status"] == "fixed_point", "fp_distance"] > 0.1).all()

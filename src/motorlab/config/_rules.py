@@ -124,6 +124,8 @@ _ANALYSIS_RULES: dict[str, Leaf | str] = {
     "fixed_points.grid_n": _INT_GE1,
     "fixed_points.candidate_stride": _INT_GE1,
     "fixed_points.n_pcs": _INT_GE1,
+    "fixed_points.slow_regions.q_threshold": Leaf(float, gt=0),
+    "fixed_points.slow_regions.fp_radius": Leaf(float, gt=0),
     "fp_training.n_warm": _INT_GE1,
     "fp_training.match_distance": Leaf(float, gt=0),
     "fp_training.max_steps": _INT_GE1,

@@ -23,7 +23,8 @@ from .._plans import eval_n, noise, sisu as sisu_values
 from .._spec import EvalSpec
 from ...sim._specs import ModelSpec
 from ._continuation import continue_fixed_points
-from ._points import default_make_input, reach_fixed_points, steady_state_fixed_points
+from ._points import default_make_input, reach_fixed_points, replicates, steady_state_fixed_points
+from ._slow_regions import slow_region_table
 from ._summaries import eigenvalue_table, grid_shift_summary, parquet_ready, pca_columns, readout_directions
 from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
@@ -128,7 +129,9 @@ def reach_amplitudes(hps: Mapping, cfg: Mapping) -> list[float]:
 def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     """Goal-goal / init-goal points per replicate × field amplitude × reach × SISU, and FP
     trajectories of a few reaches of the first included replicate at every amplitude and SISU,
-    both with PC1–3 of a PCA fitted on late hidden states (all amplitudes and SISUs).
+    both with PC1–3 of a PCA fitted on late hidden states (all amplitudes and SISUs); last, the
+    reach trajectories `(hidden (R, A, S, D, T, H), inputs (R, A, S, D, T, I), PCA per replicate,
+    amplitudes)` for `slow_region_table`.
 
     Reaches are evaluated without noise under each amplitude of `reach.amp` of the model's
     field type (column `amp`). The goal-goal and init-goal maps do not depend on the field; the
@@ -196,7 +199,9 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
             traj_frames.append(fpt)
     readouts = pd.concat([readout_directions(pcas[r], [replicate(ensemble, r).readout], 3).assign(replicate=np.int16(r))
                           for r in range(n_rep)], ignore_index=True)
-    return points, pd.concat(traj_frames, ignore_index=True), readouts
+    # the reach trajectories for the slow regions: (R, A, S, D, T, ·), with each replicate's PCA
+    trials_data = (by_cond, ev.inputs[0].reshape(n_rep, n_a, n_s, n_dir, n_t, -1), pcas, amps)
+    return points, pd.concat(traj_frames, ignore_index=True), readouts, trials_data
 
 
 def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dict[str, pd.DataFrame]:
@@ -231,6 +236,8 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
         continuation, continuation_events: SISU continuation of the steady-state points near
             the origin (`sisu_continuation`); empty tables when there is nothing to sweep
             (part-1 models, a single SISU value, or `continuation.n_points` < 2).
+        slow_regions: slow regions (ghosts) along the steady trajectories of the first
+            evaluation and along the reaches (`slow_regions_of`), distinct from fixed points.
     """
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
@@ -241,11 +248,36 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
     else:
         continuation, events = pd.DataFrame({"replicate": pd.Series([], np.int16)}), pd.DataFrame(
             {"replicate": pd.Series([], np.int16)})
-    reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e, included)
+    reach_points, trajectories, reach_readouts, reach_trials = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
+    slow = slow_regions_of(ensemble, hps, e, steady_hidden, pcas, reach_trials)
+    slow.insert(1, "included", np.asarray(points.groupby("replicate")["included"].first()
+                                          .reindex(slow["replicate"]).to_numpy(), bool))
     return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
-            "continuation": _points_for_parquet(continuation), "continuation_events": events}
+            "continuation": _points_for_parquet(continuation), "continuation_events": events,
+            "slow_regions": _points_for_parquet(slow)}
+
+
+def slow_regions_of(ensemble, hps: Mapping, e: Mapping, steady_hidden, steady_pcas, reach_trials) -> pd.DataFrame:
+    """Slow regions (ghosts) of the first steady evaluation and of the noise-free reaches of
+    every replicate (`slow_region_table`, settings `slow_regions.{q_threshold, fp_radius}`);
+    an empty table when `slow_regions` is null or absent (off)."""
+    if not e.get("slow_regions"):
+        return slow_region_table([], steady_hidden=None, steady_inputs=None, steady_pcas=[], reach_hidden=None,
+                                 reach_inputs=None, reach_pcas=[], sisu=None, amps=[], q_threshold=1.0,
+                                 fp_radius=1.0)
+    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
+    grid = grid_centres(int(e["grid_n"]), hps["plant"]["workspace"])
+    zero = np.zeros(2, np.float32)
+    steady_inputs = np.stack([np.stack([default_make_input(p, zero, p, zero, s) for p in grid])
+                              for s in (sisu or [None])])  # (S, P, I), the order of steady_hidden
+    by_cond, inputs, reach_pcas, amps = reach_trials
+    return slow_region_table(replicates(ensemble), steady_hidden=steady_hidden[0], steady_inputs=steady_inputs,
+                             steady_pcas=steady_pcas, reach_hidden=by_cond, reach_inputs=inputs,
+                             reach_pcas=reach_pcas, sisu=sisu, amps=amps,
+                             q_threshold=float(e["slow_regions"]["q_threshold"]),
+                             fp_radius=float(e["slow_regions"]["fp_radius"]), n_pcs=int(e["n_pcs"]))
 
 
 def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
@@ -262,7 +294,8 @@ def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
             "trajectory_steps": int(len(trajectories)),
             "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
             "continuation_stability_changes":
-                int((events.get("kind") == "stability").sum()) if len(events) else 0}
+                int((events.get("kind") == "stability").sum()) if len(events) else 0,
+            "slow_regions": int(len(tables["slow_regions"]))}
 
 
 class FixedPointsAnalysis(AbstractAnalysis):
@@ -271,7 +304,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
 
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
-                                              "continuation", "continuation_events")
+                                              "continuation", "continuation_events", "slow_regions")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"
@@ -292,6 +325,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
             "n_pcs": settings["n_pcs"],
             "reach": reach,
             "continuation": dict(settings["continuation"]),
+            "slow_regions": dict(settings["slow_regions"]),
         })]
 
     def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:

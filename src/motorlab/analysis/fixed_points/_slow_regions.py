@@ -138,3 +138,58 @@ def _empty(size: int) -> pd.DataFrame:
               "solver_q": np.float32, "fp_distance": np.float32, "top_abs": np.float32,
               "top_real": np.float32, "top_imag": np.float32, "near_one": np.float32, "h": object}
     return pd.DataFrame({c: np.zeros(0, dtypes[c]) for c in SLOW_REGION_COLUMNS})
+
+
+def slow_region_table(cells, *, steady_hidden: Float[np.ndarray, "r s p t h"] | None,
+                      steady_inputs: Float[np.ndarray, "s p i"] | None, steady_pcas,
+                      reach_hidden: Float[np.ndarray, "r a s d t h"] | None,
+                      reach_inputs: Float[np.ndarray, "r a s d t i"] | None, reach_pcas,
+                      sisu, amps, q_threshold: float, fp_radius: float, n_pcs: int = 3) -> pd.DataFrame:
+    """`slow_regions` of the steady-state and reach trajectories of every replicate, as one table.
+
+    Steady trajectories (one evaluation per SISU × grid position) are taken with their steady
+    map's input (the map whose fixed points the `points` table holds); reaches with the input
+    of each step (the maps of the fixed-point trajectories).
+
+    Arguments:
+        cells: one map per replicate.
+        steady_hidden, steady_inputs: hidden states and the steady input per SISU × position.
+        steady_pcas, reach_pcas: per replicate, the PCA of the steady and of the reach points.
+        reach_hidden, reach_inputs: per replicate × field amplitude × SISU × direction; None: no
+            reaches.
+        sisu: the SISU values (None for part 1); amps: the field amplitudes of the reaches.
+        q_threshold, fp_radius: see `slow_regions`.
+
+    Returns:
+        The `slow_regions` columns with replicate, kind ("steady" / "reach"), sisu, position
+        (steady; −1 for reaches), direction and amp (reaches; −1 and NaN for steady), and pc1…
+        (the replicate's steady PCA for steady rows, n_pcs; its reach PCA for reach rows, 3).
+    """
+    from ._summaries import pca_columns
+
+    sisu_arr = np.asarray([np.nan] if sisu is None else sisu, np.float32)
+    frames = []
+    for r, cell in enumerate(cells):
+        n_s, n_p, n_t, size = steady_hidden[r].shape
+        reg = slow_regions(cell, steady_inputs.reshape(n_s * n_p, -1), steady_hidden[r].reshape(n_s * n_p, n_t, size),
+                           q_threshold=q_threshold, fp_radius=fp_radius)
+        s_i, p_i = np.divmod(reg["trial"].to_numpy(), n_p)
+        reg = reg.assign(replicate=np.int16(r), kind="steady", sisu=sisu_arr[s_i], position=p_i.astype(np.int16),
+                         direction=np.int16(-1), amp=np.float32(np.nan))
+        frames.append(pca_columns(steady_pcas[r], reg, n_pcs))
+        if reach_hidden is None:
+            continue
+        n_a, n_s, n_d, n_t, size = reach_hidden[r].shape
+        reg = slow_regions(cell, reach_inputs[r].reshape(n_a * n_s * n_d, n_t, -1),
+                           reach_hidden[r].reshape(n_a * n_s * n_d, n_t, size),
+                           q_threshold=q_threshold, fp_radius=fp_radius)
+        a_i, rest = np.divmod(reg["trial"].to_numpy(), n_s * n_d)
+        s_i, d_i = np.divmod(rest, n_d)
+        reg = reg.assign(replicate=np.int16(r), kind="reach", sisu=sisu_arr[s_i], position=np.int16(-1),
+                         direction=d_i.astype(np.int16), amp=np.asarray(amps, np.float32)[a_i])
+        frames.append(pca_columns(reach_pcas[r], reg, 3))
+    lead = ["replicate", "kind", "sisu", "position", "direction", "amp"]
+    if not frames:
+        return _empty(0).assign(**{c: np.zeros(0, np.float32) for c in lead})[lead + list(SLOW_REGION_COLUMNS)]
+    out = pd.concat(frames, ignore_index=True)
+    return out[lead + [c for c in out.columns if c not in lead]]
