@@ -195,3 +195,26 @@ def test_slow_regions_are_a_table_of_their_own_away_from_fixed_points(tables):
     assert (slow["q"] <= 1e-3).all() and (slow["dwell"] >= 1).all()
     # a row whose Newton check verified a root has it farther away than fp_radius
     assert (slow.loc[slow["status"] == "fixed_point", "fp_distance"] > 0.1).all()
+
+
+def test_fixed_point_figures_draw_the_best_replicate_and_the_slow_regions(tables):
+    from motorlab.figures._registry import get_figure_set
+
+    _, t, _ = tables
+    both = {k: v.assign(included=True) if "included" in v else v for k, v in t.items()}
+    slow = both["slow_regions"]
+    if not len(slow):  # an untrained net may have none: draw one made-up region per replicate
+        pts = both["points"][both["points"]["primary"]].groupby("replicate").head(1)
+        slow = pd.DataFrame({"replicate": pts["replicate"].to_numpy(), "included": True, "kind": "steady",
+                             "sisu": pts["sisu"].to_numpy(), "t": np.int16(3), "dwell": np.int16(4), "q": 1e-5,
+                             "near_one": 1e-3, "top_abs": 0.99, "pc1": 0.0, "pc2": 0.0, "pc3": 0.0})
+    both["slow_regions"] = slow
+    hps = train_defaults()
+    hps.update(part=2)
+    model = {"hps": hps, "replicates": {"best_total_loss": [2.0, 1.0], "included": [True, True]}}
+    figs = get_figure_set("fixed_points")({k: [v] for k, v in both.items()}, [model],
+                                          {"compare": ["pert.std"], "variant": "steady"})
+    assert "replicate 1" in figs["fixed_point_grid_3d__train_std-0"].layout.title.text  # the best, not index 0
+    slow_fig = figs["slow_regions__train_std-0"]
+    assert "replicate 1" in slow_fig.layout.title.text
+    assert any(tr.type == "scatter" and tr.x is not None for tr in slow_fig.data)
