@@ -246,8 +246,8 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
         continuation = pd.concat([pca_columns(pcas[int(r)], grp, int(e["n_pcs"]))
                                   for r, grp in continuation.groupby("replicate")], ignore_index=True)
     else:
-        continuation, events = pd.DataFrame({"replicate": pd.Series([], np.int16)}), pd.DataFrame(
-            {"replicate": pd.Series([], np.int16)})
+        continuation, events = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)}), pd.DataFrame(
+            {"replicate": pd.Series([], dtype=np.int16)})
     reach_points, trajectories, reach_readouts, reach_trials = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
     slow = slow_regions_of(ensemble, hps, e, steady_hidden, pcas, reach_trials)

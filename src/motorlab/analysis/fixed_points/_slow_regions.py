@@ -9,9 +9,12 @@ is close to +1. This module finds such places and tells them apart from fixed po
 1. each run of consecutive steps with q_t ≤ `q_threshold` is one candidate, at its minimum of q
    in time (the dwell time is the run's length, in steps);
 2. the finder's verified Newton solver (`solve_starts`) is started there with the same input: if
-   it verifies a fixed point within `fp_radius` of the candidate, the trajectory is resting at
-   or approaching that fixed point, and the candidate is dropped; otherwise it is a slow region
-   (the solver's outcome, e.g. `slow_point` for a ghost's positive minimum of q, is kept);
+   it verifies a fixed point h* within `fp_radius` of the candidate, or one that q descends to
+   all along the segment from the candidate (no barrier of q between them: the candidate lies
+   in that fixed point's valley, e.g. a noisy state jittering around it), the trajectory is
+   resting at or approaching that fixed point, and the candidate is dropped; otherwise it is a
+   slow region (the solver's outcome, e.g. `slow_point` for a ghost's positive minimum of q,
+   or `fixed_point` with the distance of a root beyond a barrier, is kept);
 3. the spectrum of ∂F/∂h at the candidate gives the largest-modulus eigenvalue and the distance
    of the eigenvalue nearest to +1 (`near_one`, small at a saddle-node remnant).
 
@@ -55,6 +58,21 @@ def trajectory_q(cell: Cell, inputs: Float[np.ndarray, "n t i"], hidden: Float[n
     q = np.asarray(_speeds(cell, pad_rows(jnp.asarray(u), fill=0.0), pad_rows(jnp.asarray(h), fill=0.0)))
     q = q[: n * steps].reshape(n, steps).astype(np.float64)
     return np.where(np.isfinite(q), q, np.inf)
+
+
+SEGMENT_SAMPLES = 17
+"""Points along the segment from a candidate to its root where q is checked for a barrier."""
+
+
+def _descends(cell: Cell, u, h, root) -> np.ndarray:
+    """Whether q decreases (within float noise: 1e-6 of q at the start) at every step along the
+    straight segment from each h to its root, sampled at `SEGMENT_SAMPLES` points, (N,)."""
+    s = np.linspace(0.0, 1.0, SEGMENT_SAMPLES, dtype=h.dtype)
+    path = h[:, None] + s[None, :, None] * (root - h)[:, None]  # (N, S, H)
+    n = len(h)
+    q = trajectory_q(cell, np.broadcast_to(u[:, None], (n, SEGMENT_SAMPLES, u.shape[-1])), path)
+    rise = np.max(np.diff(q, axis=1), axis=1)
+    return rise <= 1e-6 * q[:, 0] + 1e-12
 
 
 def _runs(below: np.ndarray) -> list[tuple[int, int]]:
@@ -112,7 +130,7 @@ def slow_regions(cell: Cell, inputs: Float[np.ndarray, "n t i"] | Float[np.ndarr
                           max_steps=max_steps)
     dist = np.linalg.norm(solved.h.astype(np.float64) - h, axis=-1)
     fixed = solved.code == FIXED_POINT
-    keep = ~(fixed & (dist <= fp_radius))
+    keep = ~(fixed & ((dist <= fp_radius) | _descends(cell, u, h, solved.h)))
     if not keep.any():
         return _empty(size)
     jac = np.asarray(_jacobians(cell, pad_rows(jnp.asarray(u[keep]), fill=0.0),
