@@ -331,7 +331,7 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
     fps = study.evaluations("part2", "fixed_points")
     assert len(fps) == 2 and all(e.variant == "steady" for e in fps)
     assert {study.model(e.model_id)["context"]["method"] for e in fps} == {"pai-asf"}
-    assert fps[0].hps == {"eval_n": 2, "seed": 5678, "grid_n": 5,
+    assert fps[0].hps == {"eval_n": 10, "seed": 5678, "grid_n": 5,
                           "sisu": [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0],
                           "candidate_stride": 16, "n_pcs": 3,
                           "reach": {"n_directions": 8, "reach_length": 0.5, "trajectory_trials": 4,

@@ -186,6 +186,19 @@ def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
                for n in names)
 
 
+def test_eigenvalue_variation_is_a_table(tables):
+    _, t, _ = tables
+    var = t["variation"]
+    assert set(var["axis"]) == {"sisu", "position", "replicate"} and set(var["n_leading"]) == {-1, 10}
+    assert (var["max_std"] >= var["mean_std"]).all() and (var["mean_std"] >= 0).all()
+    # the SISU spread of the included replicate's primary points, recomputed by hand for eigenvalue 0
+    eigs = t["eigenvalues"]
+    lead = eigs[eigs["primary"] & eigs["included"] & (eigs["index"] == 0)]
+    by = lead.groupby(["position", "replicate"])
+    spread = np.sqrt(by["real"].var(ddof=0) + by["imag"].var(ddof=0))
+    assert var.query("axis == 'sisu' and n_leading == -1")["max_std"].iloc[0] >= spread.max() - 1e-6
+
+
 def test_slow_regions_are_a_table_of_their_own_away_from_fixed_points(tables):
     record, t, sidecar = tables
     slow = t["slow_regions"]

@@ -25,7 +25,7 @@ from ...sim._specs import ModelSpec
 from ._continuation import continue_fixed_points
 from ._points import default_make_input, reach_fixed_points, replicates, steady_state_fixed_points
 from ._slow_regions import slow_region_table
-from ._summaries import eigenvalue_table, grid_shift_summary, parquet_ready, pca_columns, readout_directions
+from ._summaries import eigenvalue_table, eigenvalue_variation, grid_shift_summary, parquet_ready, pca_columns, readout_directions
 from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
 from ...sim._tasks import centre_out, grid_centres
@@ -238,6 +238,8 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             (part-1 models, a single SISU value, or `continuation.n_points` < 2).
         slow_regions: slow regions (ghosts) along the steady trajectories of the first
             evaluation and along the reaches (`slow_regions_of`), distinct from fixed points.
+        variation: the spread of the primary points' eigenvalues along SISU, position and
+            replicate (`variation_table`, SPEC §2.10).
     """
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
@@ -256,7 +258,21 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
     return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
             "continuation": _points_for_parquet(continuation), "continuation_events": events,
-            "slow_regions": _points_for_parquet(slow)}
+            "slow_regions": _points_for_parquet(slow), "variation": variation_table(eigs)}
+
+
+def variation_table(eigs: pd.DataFrame, n_leading: tuple[int | None, ...] = (None, 10)) -> pd.DataFrame:
+    """The eigenvalue-variation statistic of SPEC §2.10 (`eigenvalue_variation`) of the primary
+    points of included replicates: one row per axis (sisu, position, replicate; sisu only when
+    the model has a SISU input) × eigenvalue subset (`n_leading`: all, −1, or the leading n)."""
+    prim = eigs[eigs["primary"] & eigs["included"]]
+    axes = [a for a in ("sisu", "position", "replicate") if len(prim) and prim[a].notna().all()]
+    frames = [eigenvalue_variation(prim, axes, n).assign(n_leading=np.int16(-1 if n is None else n))
+              for n in n_leading if axes]
+    if not frames:
+        return pd.DataFrame({"axis": pd.Series([], dtype=str), "mean_std": pd.Series([], dtype=float),
+                             "max_std": pd.Series([], dtype=float), "n_leading": pd.Series([], dtype=np.int16)})
+    return pd.concat(frames, ignore_index=True)
 
 
 def slow_regions_of(ensemble, hps: Mapping, e: Mapping, steady_hidden, steady_pcas, reach_trials) -> pd.DataFrame:
@@ -304,7 +320,8 @@ class FixedPointsAnalysis(AbstractAnalysis):
 
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
-                                              "continuation", "continuation_events", "slow_regions")
+                                              "continuation", "continuation_events", "slow_regions",
+                                              "variation")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"
