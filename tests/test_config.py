@@ -337,7 +337,9 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
                           "reach": {"n_directions": 8, "reach_length": 0.5, "trajectory_trials": 4,
                                     "pca_from_step": 50, "amp": [0.0, 2.0]},  # the model's field type
                           "continuation": {"n_points": 25},
-                          "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1}}
+                          "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1},
+                          "feedback": {"amplitudes": [0.2, 0.3, 0.4], "angle": 0.0, "n_starts": 50,
+                                       "jitter": 0.01}}
     with pytest.raises(KeyError, match="analysis 'fixed_points' is not configured for part1"):
         study.evaluations("part1", "fixed_points")
 

@@ -30,7 +30,8 @@ def tables(tmp_path_factory):
                                                 "trajectory_trials": 2, "pca_from_step": 8,
                                                 "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
                           "continuation": {"n_points": 5},
-                          "slow_regions": {"q_threshold": 1e-3, "fp_radius": 0.1}}}
+                          "slow_regions": {"q_threshold": 1e-3, "fp_radius": 0.1},
+                          "feedback": {"amplitudes": [0.2, 0.4], "angle": 0.0, "n_starts": 5, "jitter": 0.01}}}
     paths = {k: tmp / f"{k}.parquet" for k in get_analysis("fixed_points").table_names}
     record = stages.analysis_tables(tmp / "m.eqx", evaluation, table_paths=paths, manifest_path=tmp / "e.json")
     return record, {k: pd.read_parquet(p) for k, p in paths.items()}, json.loads((tmp / "e.json").read_text())
@@ -186,6 +187,20 @@ def test_workflow_fixed_point_figures_writes_the_set(tables, tmp_path):
                for n in names)
 
 
+def test_feedback_perturbed_steady_points_have_eigenvalues_per_amplitude(tables):
+    _, t, _ = tables
+    fb, eigs = t["feedback_eigenvalues"], t["eigenvalues"]
+    assert set(fb["fb_amp"].astype(float).round(4)) == {0.2, 0.4} and (fb["fb_vel_y"] == 0).all()
+    assert set(fb["status"]) == {"fixed_point"} and fb["included"].dtype == bool
+    conditions = ["replicate", "position", "sisu", "fb_amp"]
+    assert fb.groupby(conditions).size().eq(8).all()  # H = 8 eigenvalues per perturbed point
+    assert fb.groupby(conditions).ngroups == 2 * 4 * 2 * 2  # replicates x positions x SISU x amplitudes
+    # a small offset moves the spectrum a little: the leading modulus stays near the unperturbed one
+    lead = fb[fb["index"] == 0].groupby(["replicate", "position", "sisu"])["abs"].mean()
+    base = eigs[eigs["primary"] & (eigs["index"] == 0)].set_index(["replicate", "position", "sisu"])["abs"]
+    assert np.allclose(lead, base.reindex(lead.index), atol=0.2)
+
+
 def test_eigenvalue_variation_is_a_table(tables):
     _, t, _ = tables
     var = t["variation"]
@@ -231,3 +246,5 @@ def test_fixed_point_figures_draw_the_best_replicate_and_the_slow_regions(tables
     slow_fig = figs["slow_regions__train_std-0"]
     assert "replicate 1" in slow_fig.layout.title.text
     assert any(tr.type == "scatter" and tr.x is not None for tr in slow_fig.data)
+    fb_fig = figs["eigenvalues_feedback_perturbed__train_std-0"]
+    assert {tr.name for tr in fb_fig.data if tr.type == "scatter" and tr.mode == "markers"} >= {"0", "0.2", "0.4"}

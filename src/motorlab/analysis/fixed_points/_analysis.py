@@ -25,6 +25,7 @@ from ...sim._specs import ModelSpec
 from ._continuation import continue_fixed_points
 from ._points import default_make_input, reach_fixed_points, replicates, steady_state_fixed_points
 from ._slow_regions import slow_region_table
+from ._feedback_points import feedback_perturbed_eigenvalues
 from ._summaries import eigenvalue_table, eigenvalue_variation, grid_shift_summary, parquet_ready, pca_columns, readout_directions
 from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
@@ -240,6 +241,8 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             evaluation and along the reaches (`slow_regions_of`), distinct from fixed points.
         variation: the spread of the primary points' eigenvalues along SISU, position and
             replicate (`variation_table`, SPEC §2.10).
+        feedback_eigenvalues: eigenvalues of the feedback-perturbed steady points (SPEC §2.10,
+            `feedback_eigenvalues`), long form with fb_amp.
     """
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
@@ -250,6 +253,7 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
     else:
         continuation, events = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)}), pd.DataFrame(
             {"replicate": pd.Series([], dtype=np.int16)})
+    feedback = feedback_eigenvalues(ensemble, hps, e, points)
     reach_points, trajectories, reach_readouts, reach_trials = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
     slow = slow_regions_of(ensemble, hps, e, steady_hidden, pcas, reach_trials)
@@ -258,7 +262,20 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
     return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
             "continuation": _points_for_parquet(continuation), "continuation_events": events,
-            "slow_regions": _points_for_parquet(slow), "variation": variation_table(eigs)}
+            "slow_regions": _points_for_parquet(slow), "variation": variation_table(eigs),
+            "feedback_eigenvalues": feedback}
+
+
+def feedback_eigenvalues(ensemble, hps: Mapping, e: Mapping, points: pd.DataFrame) -> pd.DataFrame:
+    """Eigenvalues of the feedback-perturbed steady points (SPEC §2.10;
+    `feedback_perturbed_eigenvalues`, settings `feedback`), with `included`; empty when
+    `feedback` is null or absent."""
+    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
+    grid = grid_centres(int(e["grid_n"]), hps["plant"]["workspace"])
+    cfg = e.get("feedback") or {"amplitudes": [], "angle": 0.0, "n_starts": 1, "jitter": 0.0}
+    out = feedback_perturbed_eigenvalues(ensemble, grid, sisu, points, cfg, seed=int(e["seed"]) + 2)
+    inc = points.groupby("replicate")["included"].first()
+    return out.assign(included=np.asarray(inc.reindex(out["replicate"]).to_numpy(), bool))
 
 
 def variation_table(eigs: pd.DataFrame, n_leading: tuple[int | None, ...] = (None, 10)) -> pd.DataFrame:
@@ -321,7 +338,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
                                               "continuation", "continuation_events", "slow_regions",
-                                              "variation")
+                                              "variation", "feedback_eigenvalues")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"
@@ -343,6 +360,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
             "reach": reach,
             "continuation": dict(settings["continuation"]),
             "slow_regions": dict(settings["slow_regions"]),
+            "feedback": dict(settings["feedback"]),
         })]
 
     def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
