@@ -339,7 +339,8 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
                           "continuation": {"n_points": 25},
                           "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1},
                           "feedback": {"amplitudes": [0.2, 0.3, 0.4], "angle": 0.0, "n_starts": 50,
-                                       "jitter": 0.01}}
+                                       "jitter": 0.01},
+                          "solver_curves": {"n_starts": 8}}
     with pytest.raises(KeyError, match="analysis 'fixed_points' is not configured for part1"):
         study.evaluations("part1", "fixed_points")
 

@@ -31,7 +31,8 @@ def tables(tmp_path_factory):
                                                 "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
                           "continuation": {"n_points": 5},
                           "slow_regions": {"q_threshold": 1e-3, "fp_radius": 0.1},
-                          "feedback": {"amplitudes": [0.2, 0.4], "angle": 0.0, "n_starts": 5, "jitter": 0.01}}}
+                          "feedback": {"amplitudes": [0.2, 0.4], "angle": 0.0, "n_starts": 5, "jitter": 0.01},
+                          "solver_curves": {"n_starts": 3}}}
     paths = {k: tmp / f"{k}.parquet" for k in get_analysis("fixed_points").table_names}
     record = stages.analysis_tables(tmp / "m.eqx", evaluation, table_paths=paths, manifest_path=tmp / "e.json")
     return record, {k: pd.read_parquet(p) for k, p in paths.items()}, json.loads((tmp / "e.json").read_text())
@@ -201,6 +202,14 @@ def test_feedback_perturbed_steady_points_have_eigenvalues_per_amplitude(tables)
     assert np.allclose(lead, base.reindex(lead.index), atol=0.2)
 
 
+def test_solver_curves_of_a_few_starts_per_replicate(tables):
+    _, t, _ = tables
+    c = t["solver_curves"]
+    assert c.groupby("replicate")["start"].nunique().tolist() == [3, 3] and set(c["sisu"]) == {0.0}
+    ends = c.sort_values("iteration").groupby(["replicate", "start"]).last()
+    assert (ends.loc[ends["status"] == "fixed_point", "q"] < 1e-9).all()
+
+
 def test_eigenvalue_variation_is_a_table(tables):
     _, t, _ = tables
     var = t["variation"]
@@ -248,3 +257,5 @@ def test_fixed_point_figures_draw_the_best_replicate_and_the_slow_regions(tables
     assert any(tr.type == "scatter" and tr.x is not None for tr in slow_fig.data)
     fb_fig = figs["eigenvalues_feedback_perturbed__train_std-0"]
     assert {tr.name for tr in fb_fig.data if tr.type == "scatter" and tr.mode == "markers"} >= {"0", "0.2", "0.4"}
+    curves_fig = figs["solver_curves__train_std-0"]
+    assert len(curves_fig.data) == 3 and "replicate 1" in curves_fig.layout.title.text

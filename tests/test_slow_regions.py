@@ -63,3 +63,22 @@ def test_before_the_fold_the_trajectory_rests_on_a_fixed_point_and_no_slow_regio
 def test_bad_settings_name_the_value():
     with pytest.raises(ValueError, match="q_threshold and fp_radius must be > 0, got 0"):
         slow_regions(FunctionMap(fn=_fn), np.zeros((1, 1)), np.zeros((1, 3, 2)), q_threshold=0, fp_radius=1.0)
+
+
+def test_solver_curves_record_q_per_iteration_down_to_the_verified_root():
+    from motorlab.analysis.fixed_points import find_fixed_points
+    from motorlab.analysis.fixed_points._curves import solver_curves
+
+    cell = FunctionMap(fn=_fn)
+    u = np.full((3, 1), -0.01, np.float32)
+    starts = np.array([[-0.5, 0.2], [-0.05, -0.1], [0.5, 0.3]], np.float32)
+    curves = solver_curves(cell, u, starts, max_steps=50)
+    assert set(curves["start"]) == {0, 1, 2} and set(curves["status"]) == {"fixed_point"}
+    for j, c in curves.groupby("start"):
+        assert c["iteration"].tolist() == list(range(c["steps"].iloc[0] + 1))
+        assert c["q"].iloc[-1] < 1e-10 < c["q"].iloc[0]  # from the start's q down to the root (float32)
+        assert (np.diff(c["q"]) <= 1e-12).all()  # the trust region accepts only decreasing steps
+    # the same outcome as the finder's solver from the same starts
+    fps = find_fixed_points(cell, u[:1], starts, key=__import__("jax").random.PRNGKey(0), noise_scales=(),
+                            deflation=False, eigenvalues=False)
+    assert (fps.start_steps[0] == curves.groupby("start")["steps"].first().to_numpy()).all()

@@ -1,5 +1,5 @@
 """More fixed-point figures (SPEC §2.10, issue 14): the eigenvalues of the feedback-perturbed
-steady points coloured by the offset's amplitude."""
+steady points coloured by the offset's amplitude, and the finder's optimisation curves."""
 
 import numpy as np
 import pandas as pd
@@ -37,4 +37,39 @@ def feedback_eigenvalue_figures(feedback: pd.DataFrame, eigs: pd.DataFrame, comp
             both, "fb_amp", colorscale="plotly3",
             title=f"{compare_key} = {float(value):g}, replicate {', '.join(map(str, sorted(reps)))}: "
                   f"velocity-feedback offset")
+    return figs
+
+
+STATUS_COLORS = {"fixed_point": "rgb(31, 119, 180)", "slow_point": "rgb(255, 127, 14)",
+                 "unconverged": "rgb(150, 150, 150)", "diverged": "rgb(214, 39, 40)"}
+
+
+def solver_curve_figures(curves: pd.DataFrame, compare_col: str, compare_key: str) -> dict[str, go.Figure]:
+    """Per value of `compare_col`: q against solver iteration (log y) of each recorded start of
+    the best replicate, coloured by how the start ended (the seed's FP optimisation curves).
+
+    Returns:
+        `{"solver_curves__<compare_col>-<v>": figure}`.
+    """
+    if curves is None or not len(curves) or compare_col not in curves:
+        return {}
+    figs = {}
+    for value in sorted(curves[compare_col].unique()):
+        at = _best_rows(curves[curves[compare_col] == value])
+        fig = go.Figure()
+        shown = set()
+        for (rep, start), c in at.groupby(["replicate", "start"]):
+            status = c["status"].iloc[0]
+            fig.add_trace(go.Scatter(x=c["iteration"], y=np.maximum(c["q"], 1e-30), mode="lines+markers",
+                                     marker={"size": 4}, line={"color": STATUS_COLORS.get(status, "black")},
+                                     name=status, legendgroup=status, showlegend=status not in shown,
+                                     hovertemplate=f"replicate {rep}, start {start}<br>iteration %{{x}}<br>q %{{y:.3g}}"
+                                                   "<extra></extra>"))
+            shown.add(status)
+        rep = ", ".join(str(r) for r in sorted(set(at["replicate"])))
+        fig.update_layout(template="simple_white", yaxis_type="log", xaxis_title="Solver iteration",
+                          yaxis_title="q = ½‖F(h) − h‖²", legend_title_text="Outcome",
+                          title=f"{compare_key} = {float(value):g}, replicate {rep}: SISU "
+                                f"{float(at['sisu'].iloc[0]):g}, grid position {int(at['position'].iloc[0])}")
+        figs[f"solver_curves__{compare_col}-{float(value):g}"] = fig
     return figs

@@ -26,6 +26,7 @@ from ._continuation import continue_fixed_points
 from ._points import default_make_input, reach_fixed_points, replicates, steady_state_fixed_points
 from ._slow_regions import slow_region_table
 from ._feedback_points import feedback_perturbed_eigenvalues
+from ._curves import solver_curve_table
 from ._summaries import eigenvalue_table, eigenvalue_variation, grid_shift_summary, parquet_ready, pca_columns, readout_directions
 from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
@@ -243,6 +244,8 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             replicate (`variation_table`, SPEC §2.10).
         feedback_eigenvalues: eigenvalues of the feedback-perturbed steady points (SPEC §2.10,
             `feedback_eigenvalues`), long form with fb_amp.
+        solver_curves: q per solver iteration from a few candidate states of the steady
+            condition nearest the origin at the SISU nearest 0 (`solver_curve_table`).
     """
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
@@ -254,6 +257,9 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
         continuation, events = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)}), pd.DataFrame(
             {"replicate": pd.Series([], dtype=np.int16)})
     feedback = feedback_eigenvalues(ensemble, hps, e, points)
+    curves = solver_curve_table(replicates(ensemble), steady_hidden, _steady_inputs(hps, e), _sisu_of(hps, e),
+                                n_starts=int((e.get("solver_curves") or {}).get("n_starts", 0)),
+                                stride=int(e["candidate_stride"]), position=_origin_index(hps, e))
     reach_points, trajectories, reach_readouts, reach_trials = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
     slow = slow_regions_of(ensemble, hps, e, steady_hidden, pcas, reach_trials)
@@ -263,7 +269,24 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
             "continuation": _points_for_parquet(continuation), "continuation_events": events,
             "slow_regions": _points_for_parquet(slow), "variation": variation_table(eigs),
-            "feedback_eigenvalues": feedback}
+            "feedback_eigenvalues": feedback, "solver_curves": curves}
+
+
+def _sisu_of(hps: Mapping, e: Mapping):
+    return [float(s) for s in e["sisu"]] if n_context(hps) else None
+
+
+def _origin_index(hps: Mapping, e: Mapping) -> int:
+    """The steady grid position nearest the origin."""
+    return int(np.argmin(np.linalg.norm(grid_centres(int(e["grid_n"]), hps["plant"]["workspace"]), axis=1)))
+
+
+def _steady_inputs(hps: Mapping, e: Mapping) -> np.ndarray:
+    """The steady map's input per SISU × grid position, (S, P, I) (the order of the steady hidden states)."""
+    grid = grid_centres(int(e["grid_n"]), hps["plant"]["workspace"])
+    zero = np.zeros(2, np.float32)
+    return np.stack([np.stack([default_make_input(p, zero, p, zero, s) for p in grid])
+                     for s in (_sisu_of(hps, e) or [None])])
 
 
 def feedback_eigenvalues(ensemble, hps: Mapping, e: Mapping, points: pd.DataFrame) -> pd.DataFrame:
@@ -300,11 +323,8 @@ def slow_regions_of(ensemble, hps: Mapping, e: Mapping, steady_hidden, steady_pc
         return slow_region_table([], steady_hidden=None, steady_inputs=None, steady_pcas=[], reach_hidden=None,
                                  reach_inputs=None, reach_pcas=[], sisu=None, amps=[], q_threshold=1.0,
                                  fp_radius=1.0)
-    sisu = [float(s) for s in e["sisu"]] if n_context(hps) else None
-    grid = grid_centres(int(e["grid_n"]), hps["plant"]["workspace"])
-    zero = np.zeros(2, np.float32)
-    steady_inputs = np.stack([np.stack([default_make_input(p, zero, p, zero, s) for p in grid])
-                              for s in (sisu or [None])])  # (S, P, I), the order of steady_hidden
+    sisu = _sisu_of(hps, e)
+    steady_inputs = _steady_inputs(hps, e)  # (S, P, I), the order of steady_hidden
     by_cond, inputs, reach_pcas, amps = reach_trials
     return slow_region_table(replicates(ensemble), steady_hidden=steady_hidden[0], steady_inputs=steady_inputs,
                              steady_pcas=steady_pcas, reach_hidden=by_cond, reach_inputs=inputs,
@@ -338,7 +358,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
                                               "continuation", "continuation_events", "slow_regions",
-                                              "variation", "feedback_eigenvalues")
+                                              "variation", "feedback_eigenvalues", "solver_curves")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"
@@ -361,6 +381,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
             "continuation": dict(settings["continuation"]),
             "slow_regions": dict(settings["slow_regions"]),
             "feedback": dict(settings["feedback"]),
+            "solver_curves": dict(settings["solver_curves"]),
         })]
 
     def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
