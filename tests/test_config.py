@@ -334,8 +334,9 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
     assert fps[0].hps == {"eval_n": 10, "seed": 5678, "grid_n": 5,
                           "sisu": [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0],
                           "candidate_stride": 16, "n_pcs": 3,
-                          "reach": {"n_directions": 8, "reach_length": 0.5, "trajectory_trials": 4,
-                                    "pca_from_step": 50, "amp": [0.0, 2.0]},  # the model's field type
+                          "reach": {"n_directions": 24, "eval_n": 4, "candidate_stride": 4, "reach_length": 0.5,
+                                    "trajectory_trials": 4, "pca_from_step": 50,
+                                    "amp": [0.0, 2.0]},  # the model's field type
                           "continuation": {"n_points": 25},
                           "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1},
                           "feedback": {"amplitudes": [0.2, 0.3, 0.4], "angle": 0.0, "n_starts": 50,

@@ -26,7 +26,7 @@ def tables(tmp_path_factory):
     evaluation = {"eval_id": "e", "model_id": "m", "part": "part2", "analysis": "fixed_points",
                   "variant": "steady",
                   "hps": {"eval_n": 1, "seed": 0, "grid_n": 2, "sisu": [0.0, 1.0], "candidate_stride": 4,
-                          "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5,
+                          "n_pcs": 3, "reach": {"n_directions": 4, "reach_length": 0.5, "eval_n": 2, "candidate_stride": 2,
                                                 "trajectory_trials": 2, "pca_from_step": 8,
                                                 "amp": {"curl": [0.0, 2.0], "constant": [0.0]}},
                           "continuation": {"n_points": 5},
@@ -87,8 +87,9 @@ def test_reach_points_and_trajectories_agree_at_the_first_step(tables):
     init = reach[(reach["kind"] == "init_goal") & reach["primary"] & (reach["replicate"] == first["replicate"])
                  & (reach["amp"] == first["amp"])
                  & (reach["direction"] == first["direction"]) & (reach["sisu"] == first["sisu"])]
-    # the first step's input is the init-goal input, so both find the same point
-    assert np.allclose(np.stack(init["h"].to_numpy())[0], first["h"], atol=1e-4)
+    # the first step's input is the init-goal input plus the evaluation's feedback noise (the
+    # reaches are noisy, eval_n 2), so both find nearly the same point
+    assert np.allclose(np.stack(init["h"].to_numpy())[0], first["h"], atol=1e-2)
 
 
 def test_reaches_are_evaluated_under_each_curl_amplitude(tables):

@@ -128,6 +128,8 @@ _ANALYSIS_RULES: dict[str, Leaf | str] = {
     "fixed_points.feedback.amplitudes": _FLOATS,
     "fixed_points.feedback.n_starts": _INT_GE1,
     "fixed_points.solver_curves.n_starts": Leaf(int, ge=0),
+    "fixed_points.reach.eval_n": _INT_GE1,
+    "fixed_points.reach.candidate_stride": _INT_GE1,
     "fixed_points.feedback.jitter": _FLOAT_GE0,
     "fixed_points.slow_regions.fp_radius": Leaf(float, gt=0),
     "fp_training.n_warm": _INT_GE1,

@@ -3,10 +3,12 @@
 Steady state: the model is evaluated on the steady-state grid (target = start = a grid point)
 at each SISU; each condition's hidden states (all evaluations × time steps, strided) start the
 finder on that condition's map, and its final state picks the primary point.
-Reaches: centre-out reaches from the origin are evaluated without noise, under each field
-amplitude of `reach.amp` (column `amp`); each reach's hidden states start the goal-goal and
-init-goal finders, and the fixed point of every time step's input is traced along a few
-reaches, warm-started from the previous step.
+Reaches: centre-out reaches from the origin are evaluated `reach.eval_n` times with the model's
+noise (SPEC §2.11, 2025: 4; without `reach.eval_n`, once without noise), under each field
+amplitude of `reach.amp` (column `amp`); each reach's hidden states (every evaluation, strided by
+`reach.candidate_stride`) start the goal-goal and init-goal finders, and the fixed point of every
+time step's input is traced along a few reaches of the first evaluation, warm-started from the
+previous step.
 """
 
 from collections.abc import Mapping
@@ -135,8 +137,9 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     reach trajectories `(hidden (R, A, S, D, T, H), inputs (R, A, S, D, T, I), PCA per replicate,
     amplitudes)` for `slow_region_table`.
 
-    Reaches are evaluated without noise under each amplitude of `reach.amp` of the model's
-    field type (column `amp`). The goal-goal and init-goal maps do not depend on the field; the
+    Reaches are evaluated `reach.eval_n` times with the model's noise (once without noise when
+    `reach.eval_n` is absent) under each amplitude of `reach.amp` of the model's field type
+    (column `amp`); the references, trajectories and slow regions use the first evaluation. The goal-goal and init-goal maps do not depend on the field; the
     amplitude changes their candidate states (and so, rarely, the points found) and the
     network inputs along the reach, hence the fixed-point trajectories."""
     cfg = e["reach"]
@@ -152,17 +155,21 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     spec = EvalSpec(model=model, grid_n=1, n_directions=n_dir, reach_length=float(cfg["reach_length"]),
                     field_type=model.environment.field_type, amplitudes=tuple(amps),
                     sisu=None if sisu is None else tuple(sisu),
-                    feedback_noise_std=0.0, motor_noise_std=0.0, eval_n=1, seed=int(e["seed"]))
+                    eval_n=int(cfg.get("eval_n", 1)), seed=int(e["seed"]),
+                    feedback_noise_std=None if cfg.get("eval_n") else 0.0,  # None: the model's noise
+                    motor_noise_std=None if cfg.get("eval_n") else 0.0)
     ev = evaluate(ensemble, spec, included=included, keep=("hidden", "inputs"))
-    hidden = ev.hidden[0]  # (R, C, T, H), C = amplitude-major × SISU × directions
-    n_rep, _, _, size = hidden.shape
+    n_eval, n_rep, _, _, size = ev.hidden.shape  # (E, R, C, T, H), C = amplitude-major × SISU × directions
     n_s, n_a = (1 if sisu is None else len(sisu)), len(amps)
     trials = centre_out(1, n_dir, float(cfg["reach_length"]), hps["plant"]["workspace"])
-    by_cond = hidden.reshape(n_rep, n_a, n_s, n_dir, n_t, size)
+    by_eval = ev.hidden.reshape(n_eval, n_rep, n_a, n_s, n_dir, n_t, size)
+    by_cond = by_eval[0]  # the first evaluation: references, trajectories, slow regions
+    stride = int(cfg.get("candidate_stride", 1))
     frames = []
     for a, amp in track(list(enumerate(amps)), "fixed points: reaches, field amplitudes", logger=_LOG):
-        states = [[by_cond[r, a, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
-                  for r in range(n_rep)]
+        # candidates: every evaluation's states of the reach, strided
+        states = [[by_eval[:, r, a, s, c].reshape(-1, size)[::stride] for c in range(n_dir) for s in range(n_s)
+                   for _ in range(2)] for r in range(n_rep)]
         refs = np.stack([by_cond[:, a, :, :, -1], by_cond[:, a, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
         pts = reach_fixed_points(ensemble, np.asarray(trials.start), np.asarray(trials.goal), sisu,
                                  key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
@@ -175,7 +182,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
                            direction=points["condition"].astype(np.int16))
     frames, pcas = [], []
     for r in range(n_rep):
-        pca = fit_pca(by_cond[r, :, :, :, from_step:], 3)
+        pca = fit_pca(by_eval[:, r, :, :, :, from_step:], 3)
         pcas.append(pca)
         frames.append(pca_columns(pca, points[points["replicate"] == r], 3))
     points = pd.concat(frames, ignore_index=True)
@@ -183,7 +190,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     # included replicate.
     rep = int(np.flatnonzero(ev.included)[0]) if ev.included.any() else 0
     dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
-    inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout
+    inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout, eval 0
     traj_frames = []
     for a, amp in track(list(enumerate(amps)), "fixed points: trajectories, field amplitudes", logger=_LOG):
         for si in range(n_s):
