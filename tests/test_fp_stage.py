@@ -258,5 +258,9 @@ def test_fixed_point_figures_draw_the_best_replicate_and_the_slow_regions(tables
     assert any(tr.type == "scatter" and tr.x is not None for tr in slow_fig.data)
     fb_fig = figs["eigenvalues_feedback_perturbed__train_std-0"]
     assert {tr.name for tr in fb_fig.data if tr.type == "scatter" and tr.mode == "markers"} >= {"0", "0.2", "0.4"}
+    for amp in ("0", "2"):  # the 2-D PC2-PC3 reach figure beside the effector, per field amplitude
+        two_d = figs[f"fixed_point_trajectories_2d__train_std-0__amp-{amp}"]
+        effector = [tr for tr in two_d.data if tr.xaxis == "x2"]
+        assert len(effector) == 2 and all(np.isfinite(tr.x).all() for tr in effector)  # 2 traced reaches
     curves_fig = figs["solver_curves__train_std-0"]
     assert len(curves_fig.data) == 3 and "replicate 1" in curves_fig.layout.title.text

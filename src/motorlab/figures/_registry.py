@@ -18,7 +18,7 @@ from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_
 from ._fixed_points import fixed_point_figure_set
 from ._fp_training import fp_training_figures
 from ._slow_regions import slow_region_figures
-from ._fixed_point_extras import feedback_eigenvalue_figures, solver_curve_figures
+from ._fixed_point_extras import feedback_eigenvalue_figures, solver_curve_figures, trajectory_2d_figures
 from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
 from ._sisu_pert import sisu_pert_figures
@@ -81,6 +81,7 @@ def fixed_point_figures(tables, models, group) -> dict[str, go.Figure]:
         figs.update(feedback_eigenvalue_figures(t["feedback_eigenvalues"], t["eigenvalues"], col, compare[0]))
     if "solver_curves" in t:
         figs.update(solver_curve_figures(t["solver_curves"], col, compare[0]))
+    figs.update(trajectory_2d_figures(t["trajectories"], col, compare[0]))
     return figs
 
 

@@ -191,6 +191,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     rep = int(np.flatnonzero(ev.included)[0]) if ev.included.any() else 0
     dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
     inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout, eval 0
+    positions = ev.pos[0, rep].reshape(n_a, n_s, n_dir, n_t, 2)
     traj_frames = []
     for a, amp in track(list(enumerate(amps)), "fixed points: trajectories, field amplitudes", logger=_LOG):
         for si in range(n_s):
@@ -205,7 +206,8 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
                                 "t": np.tile(np.arange(1, n_t), len(dirs))})
             hid["h"] = list(h.reshape(-1, size))
             fpt = fpt.join(pca_columns(pcas[rep], hid, 3)[["pc1", "pc2", "pc3"]].add_prefix("hidden_"))
-            traj_frames.append(fpt)
+            pos = positions[a, si, dirs, 1:].reshape(-1, 2)  # the effector, for the 2-D figures
+            traj_frames.append(fpt.assign(pos_x=pos[:, 0].astype(np.float32), pos_y=pos[:, 1].astype(np.float32)))
     readouts = pd.concat([readout_directions(pcas[r], [replicate(ensemble, r).readout], 3).assign(replicate=np.int16(r))
                           for r in range(n_rep)], ignore_index=True)
     # the reach trajectories for the slow regions: (R, A, S, D, T, ·), with each replicate's PCA
@@ -241,7 +243,8 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             `reach.amp` of the model's field type) × reach × SISU.
         trajectories: fixed-point trajectories (one row per amplitude × reach × SISU × step;
             `trial` numbers the traced reaches within one amplitude and SISU) with the PC
-            coordinates of the points (pc*) and of the hidden states (hidden_pc*).
+            coordinates of the points (pc*) and of the hidden states (hidden_pc*), and the
+            effector position (pos_x, pos_y).
         continuation, continuation_events: SISU continuation of the steady-state points near
             the origin (`sisu_continuation`); empty tables when there is nothing to sweep
             (part-1 models, a single SISU value, or `continuation.n_points` < 2).
