@@ -72,7 +72,9 @@ def fixed_points_over_training(points: pd.DataFrame, events: pd.DataFrame, loss:
         color = EVENT_COLORS.get(kind, "black")
         for it in np.unique(grp["iteration_after"]):
             fig.add_vline(x=float(it) + 1, line={"color": color, "width": 1, "dash": "dash"}, opacity=0.7)
-        y = np.interp(grp["iteration_after"], loss["iteration"], loss["total"])
+        # on the loss curve, each kind a little higher so that coincident events stay visible
+        lift = 1.3 ** list(EVENT_COLORS).index(kind) if kind in EVENT_COLORS else 1.0
+        y = lift * np.interp(grp["iteration_after"], loss["iteration"], loss["total"])
         fig.add_trace(go.Scatter(
             x=grp["iteration_after"] + 1, y=y, mode="markers", name=EVENT_NAMES.get(kind, kind),
             marker={"color": color, "size": 9, "symbol": "diamond"},
