@@ -333,12 +333,17 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
     fps = study.evaluations("part2", "fixed_points")
     assert len(fps) == 2 and all(e.variant == "steady" for e in fps)
     assert {study.model(e.model_id)["context"]["method"] for e in fps} == {"pai-asf"}
-    assert fps[0].hps == {"eval_n": 2, "seed": 5678, "grid_n": 5,
+    assert fps[0].hps == {"eval_n": 10, "seed": 5678, "grid_n": 5,
                           "sisu": [-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0],
                           "candidate_stride": 16, "n_pcs": 3,
-                          "reach": {"n_directions": 8, "reach_length": 0.5, "trajectory_trials": 4,
-                                    "pca_from_step": 50, "amp": [0.0, 2.0]},  # the model's field type
-                          "continuation": {"n_points": 25}}
+                          "reach": {"n_directions": 24, "eval_n": 4, "candidate_stride": 4, "reach_length": 0.5,
+                                    "trajectory_trials": 4, "pca_from_step": 50,
+                                    "amp": [0.0, 2.0]},  # the model's field type
+                          "continuation": {"n_points": 25},
+                          "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1},
+                          "feedback": {"amplitudes": [0.2, 0.3, 0.4], "angle": 0.0, "n_starts": 50,
+                                       "jitter": 0.01},
+                          "solver_curves": {"n_starts": 8}}
     with pytest.raises(KeyError, match="analysis 'fixed_points' is not configured for part1"):
         study.evaluations("part1", "fixed_points")
 

@@ -191,12 +191,13 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     # points, tangling, feedback impulses, sisu_pert (2 variants), unit_ablation, eigvec_stim and
     # unit_perts (3 protocols); figure groups: plant_perts 2 variants, one fixed-points group,
     # tangling one per sigma, readout norms one per method, one size study, one feedback group,
-    # sisu_pert and unit_perts one per variant, one unit_ablation and one eigvec_stim group
+    # sisu_pert and unit_perts one per variant, one unit_ablation and one eigvec_stim group;
+    # fp_training of one pai-asf model (sigma 1), one figure group
     assert counts == {"train": 6, "evaluate": 4, "plant_perts_tables": 4, "fixed_points_tables": 2,
                       "readout_norm_tables": 4, "size_study_tables": 4, "tangling_tables": 2,
                       "feedback_perts_tables": 2, "sisu_pert_tables": 4, "unit_ablation_tables": 2,
-                      "unit_perts_tables": 6, "eigvec_stim_tables": 2,
-                      "analysis_figures": 16, "part_all": 1}
+                      "unit_perts_tables": 6, "eigvec_stim_tables": 2, "fp_training_tables": 1,
+                      "analysis_figures": 17, "part_all": 1}
 
 
 @pytest.mark.parametrize("config", ["demo.yaml", "config.yaml"])

@@ -77,6 +77,11 @@ def evaluation_model(wildcards):
     return paths.model(wildcards.part, ev.model_id)
 
 
+def evaluation_history(wildcards):
+    ev = EVALS[wildcards.part][wildcards.eval_id]
+    return paths.model_history(wildcards.part, ev.model_id)
+
+
 def group_of(wildcards):
     return GROUPS[wildcards.part][wildcards.analysis][wildcards.group]
 

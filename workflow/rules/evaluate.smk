@@ -31,6 +31,7 @@ for _name, _unit in ANALYSES.items():
         input:
             model=evaluation_model,
             **({"states": paths.states("{part}", _name, "{eval_id}")} if _unit.keeps_states else {}),
+            **({"history": evaluation_history} if _unit.reads_history else {}),
         output:
             manifest=paths.manifest("{part}", _name, "{eval_id}"),
             **paths.tables("{part}", _name, "{eval_id}", _unit.table_names),

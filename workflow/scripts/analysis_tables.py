@@ -11,6 +11,7 @@ with job_log(snakemake.log[0]):
         snakemake.input.model,
         snakemake.params.evaluation,
         states_path=snakemake.input.get("states"),
+        history_path=snakemake.input.get("history"),
         table_paths={name: snakemake.output[name] for name in snakemake.params.tables},
         manifest_path=snakemake.output.manifest,
     )

@@ -19,7 +19,7 @@ the analysis, the variant and the plan's settings.
 import abc
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import equinox as eqx
 import pandas as pd
@@ -61,6 +61,8 @@ class AbstractAnalysis(eqx.Module):
         id_stage: the stage name hashed into evaluation identities.
         id_versions: keys of `STAGE_VERSIONS` hashed into evaluation identities.
         figure_versions: keys of `STAGE_VERSIONS` hashed into figure-group identities.
+        reads_history: whether `tables` also reads the model's training history (its
+            `_history.npz`, given as `tables(..., history=<path>)`); default False.
     """
 
     name: eqx.AbstractClassVar[str]
@@ -70,6 +72,7 @@ class AbstractAnalysis(eqx.Module):
     id_stage: eqx.AbstractClassVar[str]
     id_versions: eqx.AbstractClassVar[tuple[str, ...]]
     figure_versions: eqx.AbstractClassVar[tuple[str, ...]]
+    reads_history: ClassVar[bool] = False
 
     def defaults(self) -> dict[str, Any]:
         """A fresh copy of this analysis' section of the packaged `defaults/analyses.yaml`."""
@@ -104,6 +107,9 @@ class AbstractAnalysis(eqx.Module):
             eval_hps: the evaluation's settings (`EvaluationPlan.hps`).
             included: per-replicate booleans of the post-training selection (replicate,).
             states: the evaluated states when `keeps_states`, else None.
+
+        An analysis with `reads_history` takes one more keyword, `history`: the path of the
+        model's `_history.npz`.
         """
 
     @abc.abstractmethod

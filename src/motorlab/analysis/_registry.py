@@ -15,6 +15,7 @@ from ._supplements import NetworkBasic, Tangling
 from ._sisu_pert import SisuPert
 from ._unit_ablation import UnitAblation
 from ._eigvec_stim import EigvecStim
+from ._fp_training import FpTraining
 from ._unit_prefs import UnitPrefs
 from .fixed_points._analysis import FixedPointsAnalysis
 from .freq_response._analysis import FreqResponse
@@ -24,7 +25,7 @@ ANALYSES: MappingProxyType[str, AbstractAnalysis] = MappingProxyType({
     a.name: a for a in (PlantPerts(), FixedPointsAnalysis(), ReadoutNorm(), FeedbackPerts(), FreqResponse(),
                         CrossEval(), ControlWeight(), SizeStudy(), NetworkBasic(), Tangling(),
                         SisuPert(), UnitAblation(), UnitPerts(), UnitPrefs(),
-                        EigvecStim())
+                        EigvecStim(), FpTraining())
 })
 
 

@@ -36,6 +36,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "eigvec_stim": 1,
     "unit_perts": 1,
     "unit_prefs": 1,
+    "fp_training": 1,
 }
 
 ID_LENGTH = 16

@@ -20,6 +20,14 @@ GUIDE = dict(color="rgb(150, 150, 150)", width=1, dash="dot")
 READOUT_COLORS = {"x": "rgb(214, 39, 40)", "y": "rgb(31, 119, 180)"}
 
 
+def shown_replicate(frame: pd.DataFrame) -> int:
+    """The replicate a single-replicate figure draws: the model's best replicate (column
+    `best_replicate`, SPEC §1.5) when the frame holds it, else the lowest-index one."""
+    if "best_replicate" in frame and frame["best_replicate"].any():
+        return int(frame.loc[frame["best_replicate"], "replicate"].iloc[0])
+    return int(frame["replicate"].min())
+
+
 def _groups(frame: pd.DataFrame, color: str, colorscale: str | None):
     values = frame[color].to_numpy()
     colors = colors_for(color, values, colorscale)
@@ -314,7 +322,7 @@ def fixed_point_figure_set(points: pd.DataFrame, eigs: pd.DataFrame, summaries: 
                 at[at["sisu"].isin([lo, hi])], "sisu", title=title)
         pts = points[points[col] == value]
         if len(pts):
-            rep = int(pts["replicate"].min())
+            rep = shown_replicate(pts)
             readout = summaries[(summaries["kind"] == "readout") & (summaries[col] == value)
                                 & (summaries["replicate"] == rep)]
             figs[f"fixed_point_grid_3d__{tag_}"] = fixed_points_3d(
@@ -323,7 +331,7 @@ def fixed_point_figure_set(points: pd.DataFrame, eigs: pd.DataFrame, summaries: 
         branches = (continuation[(continuation[col] == value) & continuation["included"]]
                     if len(continuation) else continuation)
         if len(branches):
-            rep = int(branches["replicate"].min())
+            rep = shown_replicate(branches)
             ev = events[(events[col] == value) & (events["replicate"] == rep)]
             figs[f"sisu_continuation__{tag_}"] = branch_diagram(
                 branches[branches["replicate"] == rep], ev, title=f"{title}, replicate {rep}")
@@ -348,7 +356,7 @@ def _reach_figure_set(reach, trajectories, summaries, tag_: str, title: str
                else trajectories[trajectories["amp"] == amp])
         if not len(rch):
             continue
-        rep = int(rch["replicate"].min())
+        rep = shown_replicate(rch)
         readout = summaries[(summaries["kind"] == "reach_readout") & (summaries["replicate"] == rep)]
         figs[f"reach_fixed_points_3d__{tag_}{suffix}"] = fixed_points_3d(
             rch[rch["replicate"] == rep], "sisu", readout=readout, symbol="kind",

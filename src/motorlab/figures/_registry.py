@@ -16,6 +16,9 @@ import plotly.graph_objects as go
 from ._feedback_sets import feedback_perts_figures, freq_response_figures
 from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
 from ._fixed_points import fixed_point_figure_set
+from ._fp_training import fp_training_figures
+from ._slow_regions import slow_region_figures
+from ._fixed_point_extras import feedback_eigenvalue_figures, solver_curve_figures, trajectory_2d_figures
 from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
 from ._sisu_pert import sisu_pert_figures
@@ -66,10 +69,28 @@ def fixed_point_figures(tables, models, group) -> dict[str, go.Figure]:
     """The fixed-point figures of a group (SPEC §2.10–2.11; see `fixed_point_figure_set`)."""
     hps = [m["hps"] for m in models]
     compare = list(group["compare"])
-    t = {name: tag(list(frames), hps, compare) for name, frames in tables.items()}
-    return fixed_point_figure_set(t["points"], t["eigenvalues"], t["summary"], t["reach"], t["trajectories"],
+    best = _best_replicates(models)
+    t = {name: tag(list(frames), hps, compare, best if "replicate" in frames[0] else None)
+         for name, frames in tables.items()}
+    figs = fixed_point_figure_set(t["points"], t["eigenvalues"], t["summary"], t["reach"], t["trajectories"],
                                   t["continuation"], t["continuation_events"], compare_key=compare[0],
                                   compare_col=compare_column(compare[0]), dt=float(hps[0]["plant"]["dt"]))
+    col = compare_column(compare[0])
+    if "slow_regions" in t:
+        figs.update(slow_region_figures(t["slow_regions"], t["points"], col, compare[0]))
+    if "feedback_eigenvalues" in t:
+        figs.update(feedback_eigenvalue_figures(t["feedback_eigenvalues"], t["eigenvalues"], col, compare[0]))
+    if "solver_curves" in t:
+        figs.update(solver_curve_figures(t["solver_curves"], col, compare[0]))
+    figs.update(trajectory_2d_figures(t["trajectories"], col, compare[0]))
+    return figs
+
+
+def _best_replicates(models: Sequence[Mapping]) -> list[int] | None:
+    """Each member's best replicate (`best_replicate`), or None when a sidecar lacks the losses."""
+    if not all("best_total_loss" in (m.get("replicates") or {}) for m in models):
+        return None
+    return [best_replicate(m["replicates"]) for m in models]
 
 
 FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
@@ -88,6 +109,7 @@ FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({
     "eigvec_stim": eigvec_stim_figures,
     "unit_perts": unit_perts_figures,
     "unit_prefs": unit_prefs_figures,
+    "fp_training": fp_training_figures,
 })
 
 

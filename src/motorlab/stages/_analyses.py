@@ -27,7 +27,7 @@ def evaluate(model_path, evaluation: Mapping, *, states_path) -> None:
 
 
 def analysis_tables(model_path, evaluation: Mapping, *, table_paths: Mapping[str, object], manifest_path,
-                    states_path=None) -> dict:
+                    states_path=None, history_path=None) -> dict:
     """Compute the tables of the evaluation's analysis and write them with its manifest.
 
     Arguments:
@@ -36,6 +36,8 @@ def analysis_tables(model_path, evaluation: Mapping, *, table_paths: Mapping[str
         table_paths: `{table name: path}` for exactly the analysis' `table_names`.
         manifest_path: the evaluation's JSON manifest (its sidecar, kind "evaluation").
         states_path: the states table written by `evaluate`, for an analysis that keeps states.
+        history_path: the model's `_history.npz`, for an analysis that reads it
+            (`reads_history`); default: next to the model file (`<model id>_history.npz`).
 
     Returns:
         The manifest: the evaluation's identity, settings, model, `tables` (`{name: path}`,
@@ -49,8 +51,11 @@ def analysis_tables(model_path, evaluation: Mapping, *, table_paths: Mapping[str
         raise ValueError(f"analysis {unit.name!r} keeps states; expected a states_path")
     ensemble, header = load_model_file(model_path)
     states = read_table(states_path) if unit.keeps_states else None
+    extra = {}
+    if unit.reads_history:
+        extra["history"] = str(history_path) if history_path is not None else _history_next_to(model_path)
     tables = unit.tables(ensemble, header["hps"], evaluation["hps"],
-                         included=header["replicates"]["included"], states=states)
+                         included=header["replicates"]["included"], states=states, **extra)
     if set(tables) != set(unit.table_names):
         raise ValueError(f"analysis {unit.name!r} returned tables {sorted(tables)}; it declares "
                          f"{sorted(unit.table_names)}")
@@ -67,3 +72,11 @@ def analysis_tables(model_path, evaluation: Mapping, *, table_paths: Mapping[str
               "counts": unit.summary(tables), **provenance()}
     write_json(manifest_path, record)
     return record
+
+
+def _history_next_to(model_path) -> str:
+    """`<folder>/<id>_history.npz` for the model file `<folder>/<id>.eqx` (`store.paths` layout)."""
+    from pathlib import Path
+
+    path = Path(model_path)
+    return str(path.with_name(f"{path.stem}_history.npz"))

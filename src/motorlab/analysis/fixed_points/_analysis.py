@@ -3,10 +3,12 @@
 Steady state: the model is evaluated on the steady-state grid (target = start = a grid point)
 at each SISU; each condition's hidden states (all evaluations × time steps, strided) start the
 finder on that condition's map, and its final state picks the primary point.
-Reaches: centre-out reaches from the origin are evaluated without noise, under each field
-amplitude of `reach.amp` (column `amp`); each reach's hidden states start the goal-goal and
-init-goal finders, and the fixed point of every time step's input is traced along a few
-reaches, warm-started from the previous step.
+Reaches: centre-out reaches from the origin are evaluated `reach.eval_n` times with the model's
+noise (SPEC §2.11, 2025: 4; without `reach.eval_n`, once without noise), under each field
+amplitude of `reach.amp` (column `amp`); each reach's hidden states (every evaluation, strided by
+`reach.candidate_stride`) start the goal-goal and init-goal finders, and the fixed point of every
+time step's input is traced along a few reaches of the first evaluation, warm-started from the
+previous step.
 """
 
 from collections.abc import Mapping
@@ -23,6 +25,7 @@ from .._plans import eval_n, noise, sisu as sisu_values
 from .._spec import EvalSpec
 from ...sim._specs import ModelSpec
 from ._continuation import continue_fixed_points
+from ._extras import feedback_eigenvalues, slow_regions_of, solver_curves_of, variation_table
 from ._points import default_make_input, reach_fixed_points, steady_state_fixed_points
 from ._summaries import eigenvalue_table, grid_shift_summary, parquet_ready, pca_columns, readout_directions
 from ._trajectories import fixed_point_trajectories
@@ -128,10 +131,13 @@ def reach_amplitudes(hps: Mapping, cfg: Mapping) -> list[float]:
 def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     """Goal-goal / init-goal points per replicate × field amplitude × reach × SISU, and FP
     trajectories of a few reaches of the first included replicate at every amplitude and SISU,
-    both with PC1–3 of a PCA fitted on late hidden states (all amplitudes and SISUs).
+    both with PC1–3 of a PCA fitted on late hidden states (all amplitudes and SISUs); last, the
+    reach trajectories `(hidden (R, A, S, D, T, H), inputs (R, A, S, D, T, I), PCA per replicate,
+    amplitudes)` for `slow_region_table`.
 
-    Reaches are evaluated without noise under each amplitude of `reach.amp` of the model's
-    field type (column `amp`). The goal-goal and init-goal maps do not depend on the field; the
+    Reaches are evaluated `reach.eval_n` times with the model's noise (once without noise when
+    `reach.eval_n` is absent) under each amplitude of `reach.amp` of the model's field type
+    (column `amp`); the references, trajectories and slow regions use the first evaluation. The goal-goal and init-goal maps do not depend on the field; the
     amplitude changes their candidate states (and so, rarely, the points found) and the
     network inputs along the reach, hence the fixed-point trajectories."""
     cfg = e["reach"]
@@ -147,17 +153,21 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     spec = EvalSpec(model=model, grid_n=1, n_directions=n_dir, reach_length=float(cfg["reach_length"]),
                     field_type=model.environment.field_type, amplitudes=tuple(amps),
                     sisu=None if sisu is None else tuple(sisu),
-                    feedback_noise_std=0.0, motor_noise_std=0.0, eval_n=1, seed=int(e["seed"]))
+                    eval_n=int(cfg.get("eval_n", 1)), seed=int(e["seed"]),
+                    feedback_noise_std=None if cfg.get("eval_n") else 0.0,  # None: the model's noise
+                    motor_noise_std=None if cfg.get("eval_n") else 0.0)
     ev = evaluate(ensemble, spec, included=included, keep=("hidden", "inputs"))
-    hidden = ev.hidden[0]  # (R, C, T, H), C = amplitude-major × SISU × directions
-    n_rep, _, _, size = hidden.shape
+    n_eval, n_rep, _, _, size = ev.hidden.shape  # (E, R, C, T, H), C = amplitude-major × SISU × directions
     n_s, n_a = (1 if sisu is None else len(sisu)), len(amps)
     trials = centre_out(1, n_dir, float(cfg["reach_length"]), hps["plant"]["workspace"])
-    by_cond = hidden.reshape(n_rep, n_a, n_s, n_dir, n_t, size)
+    by_eval = ev.hidden.reshape(n_eval, n_rep, n_a, n_s, n_dir, n_t, size)
+    by_cond = by_eval[0]  # the first evaluation: references, trajectories, slow regions
+    stride = int(cfg.get("candidate_stride", 1))
     frames = []
     for a, amp in track(list(enumerate(amps)), "fixed points: reaches, field amplitudes", logger=_LOG):
-        states = [[by_cond[r, a, s, c] for c in range(n_dir) for s in range(n_s) for _ in range(2)]
-                  for r in range(n_rep)]
+        # candidates: every evaluation's states of the reach, strided
+        states = [[by_eval[:, r, a, s, c].reshape(-1, size)[::stride] for c in range(n_dir) for s in range(n_s)
+                   for _ in range(2)] for r in range(n_rep)]
         refs = np.stack([by_cond[:, a, :, :, -1], by_cond[:, a, :, :, 1]], axis=-2)  # (R, S, C, 2, H)
         pts = reach_fixed_points(ensemble, np.asarray(trials.start), np.asarray(trials.goal), sisu,
                                  key=jr.PRNGKey(int(e["seed"]) + 1), states=states,
@@ -170,7 +180,7 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
                            direction=points["condition"].astype(np.int16))
     frames, pcas = [], []
     for r in range(n_rep):
-        pca = fit_pca(by_cond[r, :, :, :, from_step:], 3)
+        pca = fit_pca(by_eval[:, r, :, :, :, from_step:], 3)
         pcas.append(pca)
         frames.append(pca_columns(pca, points[points["replicate"] == r], 3))
     points = pd.concat(frames, ignore_index=True)
@@ -178,7 +188,8 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
     # included replicate.
     rep = int(np.flatnonzero(ev.included)[0]) if ev.included.any() else 0
     dirs = np.unique(np.linspace(0, n_dir, int(cfg["trajectory_trials"]), endpoint=False).astype(int))
-    inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout
+    inputs_all = ev.inputs[0, rep].reshape(n_a, n_s, n_dir, n_t, -1)  # recorded by the rollout, eval 0
+    positions = ev.pos[0, rep].reshape(n_a, n_s, n_dir, n_t, 2)
     traj_frames = []
     for a, amp in track(list(enumerate(amps)), "fixed points: trajectories, field amplitudes", logger=_LOG):
         for si in range(n_s):
@@ -193,10 +204,13 @@ def reaches(ensemble, hps: Mapping, e: Mapping, included=None):
                                 "t": np.tile(np.arange(1, n_t), len(dirs))})
             hid["h"] = list(h.reshape(-1, size))
             fpt = fpt.join(pca_columns(pcas[rep], hid, 3)[["pc1", "pc2", "pc3"]].add_prefix("hidden_"))
-            traj_frames.append(fpt)
+            pos = positions[a, si, dirs, 1:].reshape(-1, 2)  # the effector, for the 2-D figures
+            traj_frames.append(fpt.assign(pos_x=pos[:, 0].astype(np.float32), pos_y=pos[:, 1].astype(np.float32)))
     readouts = pd.concat([readout_directions(pcas[r], [replicate(ensemble, r).readout], 3).assign(replicate=np.int16(r))
                           for r in range(n_rep)], ignore_index=True)
-    return points, pd.concat(traj_frames, ignore_index=True), readouts
+    # the reach trajectories for the slow regions: (R, A, S, D, T, ·), with each replicate's PCA
+    trials_data = (by_cond, ev.inputs[0].reshape(n_rep, n_a, n_s, n_dir, n_t, -1), pcas, amps)
+    return points, pd.concat(traj_frames, ignore_index=True), readouts, trials_data
 
 
 def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dict[str, pd.DataFrame]:
@@ -227,10 +241,19 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             `reach.amp` of the model's field type) × reach × SISU.
         trajectories: fixed-point trajectories (one row per amplitude × reach × SISU × step;
             `trial` numbers the traced reaches within one amplitude and SISU) with the PC
-            coordinates of the points (pc*) and of the hidden states (hidden_pc*).
+            coordinates of the points (pc*) and of the hidden states (hidden_pc*), and the
+            effector position (pos_x, pos_y).
         continuation, continuation_events: SISU continuation of the steady-state points near
             the origin (`sisu_continuation`); empty tables when there is nothing to sweep
             (part-1 models, a single SISU value, or `continuation.n_points` < 2).
+        slow_regions: slow regions (ghosts) along the steady trajectories of the first
+            evaluation and along the reaches (`slow_regions_of`), distinct from fixed points.
+        variation: the spread of the primary points' eigenvalues along SISU, position and
+            replicate (`variation_table`, SPEC §2.10).
+        feedback_eigenvalues: eigenvalues of the feedback-perturbed steady points (SPEC §2.10,
+            `feedback_eigenvalues`), long form with fb_amp.
+        solver_curves: q per solver iteration from a few candidate states of the steady
+            condition nearest the origin at the SISU nearest 0 (`solver_curve_table`).
     """
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
@@ -239,13 +262,20 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
         continuation = pd.concat([pca_columns(pcas[int(r)], grp, int(e["n_pcs"]))
                                   for r, grp in continuation.groupby("replicate")], ignore_index=True)
     else:
-        continuation, events = pd.DataFrame({"replicate": pd.Series([], np.int16)}), pd.DataFrame(
-            {"replicate": pd.Series([], np.int16)})
-    reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e, included)
+        continuation, events = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)}), pd.DataFrame(
+            {"replicate": pd.Series([], dtype=np.int16)})
+    feedback = feedback_eigenvalues(ensemble, hps, e, points)
+    curves = solver_curves_of(ensemble, hps, e, steady_hidden)
+    reach_points, trajectories, reach_readouts, reach_trials = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
+    slow = slow_regions_of(ensemble, hps, e, steady_hidden, pcas, reach_trials)
+    slow.insert(1, "included", np.asarray(points.groupby("replicate")["included"].first()
+                                          .reindex(slow["replicate"]).to_numpy(), bool))
     return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
-            "continuation": _points_for_parquet(continuation), "continuation_events": events}
+            "continuation": _points_for_parquet(continuation), "continuation_events": events,
+            "slow_regions": _points_for_parquet(slow), "variation": variation_table(eigs),
+            "feedback_eigenvalues": feedback, "solver_curves": curves}
 
 
 def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
@@ -262,7 +292,8 @@ def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
             "trajectory_steps": int(len(trajectories)),
             "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
             "continuation_stability_changes":
-                int((events.get("kind") == "stability").sum()) if len(events) else 0}
+                int((events.get("kind") == "stability").sum()) if len(events) else 0,
+            "slow_regions": int(len(tables["slow_regions"]))}
 
 
 class FixedPointsAnalysis(AbstractAnalysis):
@@ -271,7 +302,8 @@ class FixedPointsAnalysis(AbstractAnalysis):
 
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
-                                              "continuation", "continuation_events")
+                                              "continuation", "continuation_events", "slow_regions",
+                                              "variation", "feedback_eigenvalues", "solver_curves")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"
@@ -292,6 +324,9 @@ class FixedPointsAnalysis(AbstractAnalysis):
             "n_pcs": settings["n_pcs"],
             "reach": reach,
             "continuation": dict(settings["continuation"]),
+            "slow_regions": dict(settings["slow_regions"]),
+            "feedback": dict(settings["feedback"]),
+            "solver_curves": dict(settings["solver_curves"]),
         })]
 
     def tables(self, model, model_hps, eval_hps, *, included, states) -> dict[str, pd.DataFrame]:
