@@ -9,3 +9,12 @@ from ._jobs import job_log as job_log
 from ._pipeline import finish_part as finish_part, train as train
 from ._report import GROUP_PAGE as GROUP_PAGE, report_labels as report_labels
 from ._threads import limit_cpu_threads as limit_cpu_threads
+from ._train_jobs import (
+    read_bucket_plan as read_bucket_plan,
+    remove_bucket_plan as remove_bucket_plan,
+    store_model as store_model,
+    train_bucket_staged as train_bucket_staged,
+    train_staged as train_staged,
+    unpack_member as unpack_member,
+    write_bucket_plan as write_bucket_plan,
+)

@@ -1,0 +1,37 @@
+"""Snakemake local job (rules `unpack_member` and `store_model`): move staged model files, see
+motorlab.stages._train_jobs, whose layout this follows. Plain file moves with the standard library
+only: it runs once or twice per model on the host running Snakemake, and importing motorlab (JAX)
+there would cost seconds each time."""
+import os
+import shutil
+from pathlib import Path
+
+DIVERGED, FILES = "diverged.txt", ("model.eqx", "history.npz", "sidecar.json")
+
+
+def check(folder: Path, model_id: str) -> None:
+    if (folder / DIVERGED).exists():
+        raise RuntimeError(f"model {model_id} diverged in its bucket: {(folder / DIVERGED).read_text()}")
+    missing = [name for name in FILES if not (folder / name).exists()]
+    if missing:
+        raise FileNotFoundError(f"{folder}: no staged {', '.join(missing)} for model {model_id}")
+
+
+model_id = snakemake.wildcards.model_id
+with open(snakemake.log[0], "a") as log:
+    if snakemake.rule == "unpack_member":
+        source, target = Path(snakemake.input[0]) / model_id, Path(snakemake.output[0])
+        check(source, model_id)
+        shutil.rmtree(target, ignore_errors=True)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        print(f"[motorlab] {model_id}: taken from bucket folder {snakemake.input[0]}", file=log)
+    else:
+        folder = Path(snakemake.input[0])
+        check(folder, model_id)
+        out = snakemake.output
+        for name, path in zip(FILES, (out.model, out.history, out.sidecar)):  # the sidecar last
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(folder / name, path)
+            os.utime(path)
+        print(f"[motorlab] {model_id}: stored from {folder}", file=log)
