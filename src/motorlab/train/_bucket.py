@@ -114,6 +114,21 @@ def make_bucket_step(spec: TrainSpec, optimizer: optax.GradientTransformation, s
     return holder
 
 
+def init_bucket(specs: list[TrainSpec]):
+    """The starting point of a bucket: `(params, static, opt_state, key_train, stds, optimizer)`,
+    with params and optimiser state stacked over models (M, R, ...), each model's training key
+    (M, 2) and σ (M,)."""
+    keys = [make_keys(s.model.seed) for s in specs]
+    ensembles = [make_ensemble(s.model, kk[0]) for s, kk in zip(specs, keys)]
+    _, static = eqx.partition(ensembles[0], eqx.is_array)
+    params = jax.tree.map(lambda *a: jnp.stack(a), *[eqx.filter(e, eqx.is_array) for e in ensembles])
+    key_train = jnp.stack([kk[1] for kk in keys])
+    stds = jnp.asarray([s.model.environment.field_std for s in specs], jnp.float32)
+    optimizer = optax.adam(make_schedule(specs[0]))
+    opt_state = jax.vmap(optimizer.init)(eqx.filter(params, eqx.is_inexact_array))
+    return params, static, opt_state, key_train, stds, optimizer
+
+
 def train_bucket(hps_list: list, *, progress: bool = False, checkpoint: Checkpoint | None = None,
                  iterations_per_dispatch: int | None = None,
                  how: str | None = None) -> list[TrainResult | TrainingDiverged]:
@@ -148,14 +163,7 @@ def train_bucket(hps_list: list, *, progress: bool = False, checkpoint: Checkpoi
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"train_bucket: iterations_per_dispatch = {k!r}; expected an integer >= 1")
     base, n_models, n_rep, n_batches = specs[0], len(specs), specs[0].model.n_replicates, specs[0].n_batches
-    keys = [make_keys(s.model.seed) for s in specs]
-    ensembles = [make_ensemble(s.model, kk[0]) for s, kk in zip(specs, keys)]
-    _, static = eqx.partition(ensembles[0], eqx.is_array)
-    params = jax.tree.map(lambda *a: jnp.stack(a), *[eqx.filter(e, eqx.is_array) for e in ensembles])
-    key_train = jnp.stack([kk[1] for kk in keys])
-    stds = jnp.asarray([s.model.environment.field_std for s in specs], jnp.float32)
-    optimizer = optax.adam(make_schedule(base))
-    opt_state = jax.vmap(optimizer.init)(eqx.filter(params, eqx.is_inexact_array))
+    params, static, opt_state, key_train, stds, optimizer = init_bucket(specs)
     step = make_bucket_step(base, optimizer, static, n_models, k, how)
 
     state = _BucketRun(params, opt_state, jnp.ones((n_models, n_rep), bool))
