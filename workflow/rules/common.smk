@@ -106,15 +106,6 @@ def member_bucket(wildcards):
     return paths.staged_bucket(part, f"none-{mid}")
 
 
-def staged_model(wildcards):
-    """The input of `store_model`: the model's staging folder; nothing for a model stored before
-    staging existed (Snakemake recorded no input for it), so that it does not rerun."""
-    part, mid = wildcards.part, wildcards.model_id
-    if _recorded_input(paths.model(part, mid)) == [] and _trained(part, mid):
-        return []
-    return [paths.staged_model(part, mid)]
-
-
 def bucket_mem_mb(wildcards):
     """A bucket job's memory request: 2 GB plus its members' estimated training memory (4 GB
     when its plan is gone: a bucket trained and stored already, which does not run again)."""

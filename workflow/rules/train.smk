@@ -60,18 +60,13 @@ rule unpack_member:
         "../scripts/store_model.py"
 
 
-# Same params as `train`: a model stored by the one-rule workflow of before (whose record has
-# these params and no input) is then up to date (see `staged_model`).
 rule store_model:
     input:
-        staged_model,
+        paths.staged_model("{part}", "{model_id}"),
     output:
         model=paths.model("{part}", "{model_id}"),
         history=paths.model_history("{part}", "{model_id}"),
         sidecar=paths.model_sidecar("{part}", "{model_id}"),
-    params:
-        hps=model_hps,
-        checkpoint=lambda wc: paths.train_checkpoint(wc.part, wc.model_id),
     localrule: True
     log:
         "logs/{part}/store_model/{model_id}.log",

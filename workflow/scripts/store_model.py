@@ -1,7 +1,10 @@
 """Snakemake local job (rules `unpack_member` and `store_model`): move staged model files, see
 motorlab.stages._train_jobs, whose layout this follows. Plain file moves with the standard library
 only: it runs once or twice per model on the host running Snakemake, and importing motorlab (JAX)
-there would cost seconds each time."""
+there would cost seconds each time.
+
+Editing this file makes Snakemake rerun `store_model` for every model (its code trigger compares a
+script's time with the outputs'), and so their training, as editing train.py does."""
 import os
 import shutil
 from pathlib import Path
