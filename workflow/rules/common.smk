@@ -91,7 +91,7 @@ def _recorded_input(path):
 
 def member_bucket(wildcards):
     """The staged bucket of a model that trains in one; otherwise a path no rule makes, so that
-    Snakemake stages the model with the `train` rule instead (`ruleorder: unpack_member > train`).
+    Snakemake stages the model with `train` instead (train.smk orders `unpack_member` first).
 
     A trained model is in no bucket. If it was trained in one, its bucket is still named here
     (from Snakemake's record of its staging folder), so that the set of inputs Snakemake sees for
