@@ -123,3 +123,17 @@ def test_the_workflow_section_enters_no_identity():
     assert [e.eval_id for e in plain.evaluations("part1", "readout_norm")] == \
         [e.eval_id for e in with_section.evaluations("part1", "readout_norm")]
     assert with_section.workflow.models_per_job == 7 and plain.workflow.models_per_job == "auto"
+
+
+def test_the_workflow_schema_takes_a_workflow_section_beside_the_parts():
+    from pathlib import Path
+
+    import jsonschema
+    import yaml
+
+    schema = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow" / "schemas"
+                             / "config.schema.yaml").read_text())
+    jsonschema.validate({"part1": {"train": {}}, "workflow": {"models_per_job": 4}}, schema)
+    for bad in ({"part1": {}, "workflw": {}}, {"workflow": 3, "part1": {}}, {"part3": {}}):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, schema)
