@@ -20,11 +20,12 @@ def check(folder: Path, model_id: str) -> None:
         raise FileNotFoundError(f"{folder}: no staged {', '.join(missing)} for model {model_id}")
 
 
-model_id = snakemake.wildcards.model_id
-with open(snakemake.log[0], "a") as log:
+def move(log) -> None:
+    model_id = snakemake.wildcards.model_id
     if snakemake.rule == "unpack_member":
         source, target = Path(snakemake.input[0]) / model_id, Path(snakemake.output[0])
-        check(source, model_id)
+        if not (source / DIVERGED).exists():  # a diverged member moves too: store_model fails on it,
+            check(source, model_id)           # and the bucket's folder is emptied and removed
         shutil.rmtree(target, ignore_errors=True)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, target)
@@ -38,3 +39,11 @@ with open(snakemake.log[0], "a") as log:
             os.replace(folder / name, path)
             os.utime(path)
         print(f"[motorlab] {model_id}: stored from {folder}", file=log)
+
+
+with open(snakemake.log[0], "a") as log:
+    try:
+        move(log)
+    except Exception as e:
+        print(f"[motorlab] {type(e).__name__}: {e}", file=log)
+        raise

@@ -17,4 +17,3 @@ with job_log(snakemake.log[0]):
         # not a param: it changes no result, so changing it must not rerun a trained bucket
         iterations_per_dispatch=workflow_settings(snakemake.config.get("workflow")).iterations_per_dispatch,
     )
-    stages.remove_bucket_plan(snakemake.params.plan)

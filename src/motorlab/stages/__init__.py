@@ -11,10 +11,7 @@ from ._report import GROUP_PAGE as GROUP_PAGE, report_labels as report_labels
 from ._threads import limit_cpu_threads as limit_cpu_threads
 from ._train_jobs import (
     read_bucket_plan as read_bucket_plan,
-    remove_bucket_plan as remove_bucket_plan,
-    store_model as store_model,
     train_bucket_staged as train_bucket_staged,
     train_staged as train_staged,
-    unpack_member as unpack_member,
     write_bucket_plan as write_bucket_plan,
 )

@@ -1,6 +1,7 @@
 """Training jobs of the workflow: one model alone or a bucket of models in one compiled step, each
-writing its models into a staging folder; a member taken out of its bucket's folder; a staged
-model stored under its final paths.
+writing its models into a staging folder, and the bucket plans. Taking a member out of its
+bucket's folder and storing a staged model under its final paths are plain file moves, done by
+`workflow/scripts/store_model.py` (standard library only), which follows the layout below.
 
 Why staging: Snakemake reruns a job whose set of inputs changed since its outputs were made. The
 rule that stores a model (`store_model`) therefore always has the same single input, the model's
@@ -13,8 +14,6 @@ the final files), or with `diverged.txt` (why every replicate diverged: that mod
 fails with it; the bucket's other models are stored).
 """
 
-import os
-import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -97,48 +96,6 @@ def train_bucket_staged(members: Sequence[Mapping], *, part: str, bucket_id: str
         if isinstance(result, TrainingDiverged):
             _say(f"model {m['model_id']} diverged (the others are not affected): {result}")
     return out
-
-
-def remove_bucket_plan(path) -> None:
-    """Delete a bucket's plan once its models are staged (a replanned bucket writes it again)."""
-    Path(path).unlink(missing_ok=True)
-
-
-def unpack_member(bucket_folder, model_id: str, folder) -> None:
-    """Move one member's staged files out of its bucket's folder into its own staging `folder`.
-
-    Raises:
-        TrainingDiverged: if the member diverged in its bucket (with the bucket's message).
-        FileNotFoundError: if the bucket's folder has no such member.
-    """
-    source = Path(bucket_folder) / model_id
-    _raise_if_diverged(source, model_id)
-    if not (source / SIDECAR).exists():
-        raise FileNotFoundError(f"{source}: bucket folder has no staged model {model_id}")
-    Path(folder).parent.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(folder, ignore_errors=True)
-    os.replace(source, folder)
-
-
-def store_model(folder, *, model_path, history_path, sidecar_path) -> None:
-    """Move a staged model to its final paths (each file by an atomic rename; the sidecar last,
-    so that a model with a sidecar is whole).
-
-    Raises:
-        TrainingDiverged: if the staged model diverged.
-    """
-    folder = Path(folder)
-    _raise_if_diverged(folder, folder.name)
-    for name, target in ((MODEL, model_path), (HISTORY, history_path), (SIDECAR, sidecar_path)):
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        os.replace(folder / name, target)
-        os.utime(target)  # newer than the staging folder it came from
-
-
-def _raise_if_diverged(folder: Path, model_id: str) -> None:
-    why = folder / DIVERGED
-    if why.exists():
-        raise TrainingDiverged(f"model {model_id}: {why.read_text()}")
 
 
 def write_bucket_plan(path, *, part: str, bucket_id: str, members: Mapping[str, Mapping]) -> None:
