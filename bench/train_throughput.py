@@ -116,7 +116,7 @@ def _bucket(hps, args):
         h["pert"]["std"] = 0.5 * m
         specs.append(as_train_spec(h))
     params, static, opt_state, key_train, stds, optimizer = init_bucket(specs)
-    step = make_bucket_step(specs[0], optimizer, static, args.models, args.dispatch)
+    step = make_bucket_step(specs[0], optimizer, static, args.dispatch)
     state = {"p": params, "o": opt_state, "a": jnp.ones((args.models, args.replicates), dtype=bool)}
 
     def run(it):

@@ -137,3 +137,18 @@ def test_the_workflow_schema_takes_a_workflow_section_beside_the_parts():
     for bad in ({"part1": {}, "workflw": {}}, {"workflow": 3, "part1": {}}, {"part3": {}}):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, schema)
+
+
+def test_models_with_options_a_bucket_does_not_implement_train_alone(monkeypatch):
+    import motorlab.train._bucket as bucket
+    from motorlab.train import train_bucket
+
+    todo = models(hps(0.0), hps(1.0), hps(2.0))
+    assert len(plan_buckets(todo, models_per_job=4, memory_mb=1e6)[0]) == 1
+    # pretend the bucket step did not implement the cosine decay (a field that is on: alpha 1.0)
+    monkeypatch.setattr(bucket, "BUCKET_FIELDS", bucket.BUCKET_FIELDS - {"cosine_alpha"})
+    plan, notices = plan_buckets(todo, models_per_job=4, memory_mb=1e6, label="part2")
+    assert plan == {} and notices == ["part2: 3 models use cosine_alpha, which a bucket does not "
+                                      "implement; they train alone"]
+    with pytest.raises(ValueError, match="model 0 uses cosine_alpha"):
+        train_bucket(list(todo.values()))

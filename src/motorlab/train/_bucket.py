@@ -37,6 +37,21 @@ from ._spec import TrainSpec, as_train_spec
 DEFAULT_ITERATIONS_PER_DISPATCH = 10
 
 
+#: The `TrainSpec` fields whose every value `train_bucket` trains as `train_ensemble` does. A field
+#: added later (a training option) that is on in a model keeps that model out of buckets
+#: (`unsupported_options`) until the bucket step implements it.
+BUCKET_FIELDS = frozenset({"model", "loss", "method", "learning_rate", "batch_size", "n_batches",
+                           "constant_lr_iterations", "cosine_alpha", "n_std_exclude", "validation_eval_n"})
+
+
+def unsupported_options(hps: Hps | TrainSpec) -> list[str]:
+    """The training options of `hps` that are on (not None, 0, False or empty) but that the
+    bucket step does not implement: such a model trains alone."""
+    spec = as_train_spec(hps)
+    return [f.name for f in dataclasses.fields(spec)
+            if f.name not in BUCKET_FIELDS and getattr(spec, f.name) not in (None, 0, False, (), [], {}, "")]
+
+
 def bucket_key(hps: Hps | TrainSpec) -> str:
     """What models must share to train in one step: everything but `pert.std` and `seed`."""
     spec = as_train_spec(hps)
@@ -52,8 +67,8 @@ def buckets(hps_list: list) -> list[list[int]]:
     return list(groups.values())
 
 
-def make_bucket_step(spec: TrainSpec, optimizer: optax.GradientTransformation, static, n_models: int,
-                     iterations: int, how: str | None = None) -> TrainStep:
+def make_bucket_step(spec: TrainSpec, optimizer: optax.GradientTransformation, static, iterations: int,
+                     how: str | None = None) -> TrainStep:
     """The jitted dispatch `(kept, params, opt_state) -> (params, opt_state, (totals, terms, alive))`.
 
     `kept = (alive (M, R), key_train (M, 2), stds (M,), first iteration, n_run)`: it runs
@@ -109,8 +124,7 @@ def make_bucket_step(spec: TrainSpec, optimizer: optax.GradientTransformation, s
                                                    jnp.arange(iterations, dtype=jnp.int32))
         return params, opt_state, out
 
-    holder = TrainStep(fn=dispatch)
-    del n_models  # the step is shape-polymorphic in M (it retraces for another M)
+    holder = TrainStep(fn=dispatch)  # the step is traced again for another number of models
     return holder
 
 
@@ -159,12 +173,16 @@ def train_bucket(hps_list: list, *, progress: bool = False, checkpoint: Checkpoi
         if bucket_key(s) != bucket_key(specs[0]):
             raise ValueError(f"train_bucket: model {i} differs from model 0 in more than pert.std and "
                              f"seed; expected models of one bucket (see `buckets`)")
+    for i, s in enumerate(specs):
+        if unsupported_options(s):
+            raise ValueError(f"train_bucket: model {i} uses {', '.join(unsupported_options(s))}, which a "
+                             f"bucket does not implement; train it alone (train_ensemble)")
     k = DEFAULT_ITERATIONS_PER_DISPATCH if iterations_per_dispatch is None else iterations_per_dispatch
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise ValueError(f"train_bucket: iterations_per_dispatch = {k!r}; expected an integer >= 1")
     base, n_models, n_rep, n_batches = specs[0], len(specs), specs[0].model.n_replicates, specs[0].n_batches
     params, static, opt_state, key_train, stds, optimizer = init_bucket(specs)
-    step = make_bucket_step(base, optimizer, static, n_models, k, how)
+    step = make_bucket_step(base, optimizer, static, k, how)
 
     state = _BucketRun(params, opt_state, jnp.ones((n_models, n_rep), bool))
     if checkpoint is not None:

@@ -14,7 +14,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from ._bucket import bucket_key
+from ._bucket import bucket_key, unsupported_options
 from ._spec import as_train_spec
 
 #: `models_per_job: auto` on a host with an accelerator (16 SPEC models of 5 replicates need about
@@ -96,13 +96,20 @@ def plan_buckets(models: Mapping[str, Mapping], *, models_per_job: int, memory_m
     if models_per_job == 1 or len(models) < 2:
         return {}, []
     groups: dict[str, list[str]] = {}
-    for mid in sorted(models):
-        groups.setdefault(bucket_key(models[mid]), []).append(mid)
     notices = []
     prefix = f"{label}: " if label else ""
+    alone = {mid: unsupported_options(models[mid]) for mid in sorted(models)}
+    alone = {mid: why for mid, why in alone.items() if why}
+    if alone:
+        options = sorted({o for why in alone.values() for o in why})
+        notices.append(f"{prefix}{len(alone)} models use {', '.join(options)}, which a bucket does not "
+                       f"implement; they train alone")
+    for mid in sorted(models):
+        if mid not in alone:
+            groups.setdefault(bucket_key(models[mid]), []).append(mid)
     if len(groups) > 1:
         sizes = ", ".join(str(len(g)) for g in groups.values())
-        notices.append(f"{prefix}{len(models)} models to train differ in more than pert.std and seed "
+        notices.append(f"{prefix}{sum(map(len, groups.values()))} models to train differ in more than pert.std and seed "
                        f"(shapes or settings), so they train in {len(groups)} separate groups of "
                        f"{sizes} models")
     out: dict[str, list[str]] = {}
