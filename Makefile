@@ -43,6 +43,7 @@ test: setup
 bench: setup
 	$(PY) bench/train_throughput.py --iters 20 --replicates 1
 	$(PY) bench/train_throughput.py --iters 20 --replicates 5
+	$(PY) bench/train_throughput.py --iters 5 --replicates 5 --models 4
 
 # Both lints also run in `make test` (lint-imports above; snakemake --lint in tests/test_workflow.py).
 lint: setup

@@ -36,3 +36,19 @@ def test_a_workflow_job_log_gets_the_plain_progress_lines(tmp_path):
     text = log.read_text()
     assert "[motorlab.fixed_points] fixed points: replicates: 3/3" in text
     assert not logging.getLogger("motorlab").handlers  # the job's handler is gone afterwards
+
+
+def test_the_training_bar_shows_each_models_running_loss():
+    import numpy as np
+
+    from motorlab.train import TrainingProgress
+
+    with TrainingProgress(100, enabled=True) as bar:
+        bar.update(10, np.array([[1.0, 3.0], [0.5, np.nan], [np.nan, np.nan]]),
+                   np.array([[True, True], [True, False], [False, False]]))
+        task = bar._progress.tasks[0]
+        assert task.completed == 10
+        assert task.fields["loss"] == "2 0.5 nan"  # median over each model's finite replicates
+        assert "3 diverged" in task.fields["alive"]
+        bar.update(20, np.full((12, 1), 0.25), np.ones((12, 1), bool))
+        assert bar._progress.tasks[0].fields["loss"].endswith("… (12 models)")

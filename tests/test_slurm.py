@@ -80,7 +80,7 @@ def test_tiny_study_runs_through_sbatch_with_the_profiles_gpu_request(tmp_path):
                                    check=True).stdout
             assert "JobState=COMPLETED" in shown, shown
             gpu = re.search(r"gres[:/]gpu[:=](\d+)", shown)
-            if rule == "train":
+            if rule in ("train", "train_bucket"):
                 assert gpu is not None and int(gpu.group(1)) == want_gpus, shown
             else:
                 assert gpu is None, shown

@@ -144,3 +144,68 @@ def test_a_checkpoint_of_another_identity_is_not_used(tmp_path):
 def test_bad_checkpoint_settings_are_named(tmp_path, kwargs, bad):
     with pytest.raises(ValueError, match=bad.replace("(", r"\(")):
         Checkpoint(**{"path": tmp_path / "c.npz", "identity": "m", **kwargs})
+
+
+# A bucket of two models: the child trains them in one step (3 iterations per dispatch); with
+# "slow" each dispatch sleeps a little first.
+CHILD_BUCKET = textwrap.dedent("""
+    import json, sys, time
+    import numpy as np, jax, equinox as eqx
+    import motorlab.train._bucket as bucket
+    from motorlab.train import Checkpoint, train_bucket
+
+    models, ckpt, out, slow = json.loads(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4] == "slow"
+    if slow:
+        make = bucket.make_bucket_step
+        def slow_step(*args):
+            step = make(*args)
+            fast = step.fn
+            def fn(*a):
+                time.sleep(0.2)
+                return fast(*a)
+            step.fn = fn
+            return step
+        bucket.make_bucket_step = slow_step
+    results = train_bucket(models, iterations_per_dispatch=3,
+                           checkpoint=Checkpoint(ckpt, "bucket of two", every_iterations=4, log=print))
+    arrays = {}
+    for m, res in enumerate(results):
+        arrays.update({f"{m}/loss/{k}": v for k, v in res.history.items()})
+        arrays.update({f"{m}/best/{i}": np.asarray(a)
+                       for i, a in enumerate(jax.tree.leaves(eqx.filter(res.ensemble, eqx.is_array)))})
+    np.savez(out, **arrays)
+    print("finished")
+""")
+
+
+def test_a_killed_bucket_resumes_and_ends_bit_identical(tmp_path):
+    models = [tiny_hps(), tiny_hps()]
+    models[1]["pert"]["std"], models[1]["seed"] = 0.5, 99
+    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    script = tmp_path / "child_bucket.py"
+    script.write_text(CHILD_BUCKET)
+
+    def run(ckpt, out, mode):
+        return subprocess.Popen([sys.executable, str(script), json.dumps(models), str(ckpt), str(out), mode],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+    ckpt = tmp_path / "checkpoints" / "bucket.npz"
+    plain = run(tmp_path / "unused.npz", tmp_path / "plain.npz", "fast")
+    killed = run(ckpt, tmp_path / "killed.npz", "slow")
+    deadline = time.monotonic() + 600
+    while checkpoint_iteration(ckpt) < 10:
+        assert killed.poll() is None, f"the run ended before it could be killed:\n{killed.stdout.read()}"
+        assert time.monotonic() < deadline, "no checkpoint of iteration >= 10 within 10 minutes"
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)
+    killed.communicate()
+    at = checkpoint_iteration(ckpt)
+    assert 10 <= at < tiny_hps()["train"]["n_batches"]
+
+    resumed = run(ckpt, tmp_path / "resumed.npz", "fast")
+    log = resumed.communicate(timeout=600)[0]
+    assert resumed.returncode == 0, log
+    assert f"resumed from iteration {at}" in log
+    assert plain.communicate(timeout=600)[0].strip().endswith("finished")
+    same_bits(tmp_path / "plain.npz", tmp_path / "resumed.npz")
+    assert not ckpt.exists(), "a finished bucket removes its checkpoint"

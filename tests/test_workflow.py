@@ -31,7 +31,8 @@ TINY = {
                 "pert": {"amp": {"curl": [0.0, 2.0]}},
             }
         },
-    }
+    },
+    "workflow": {"models_per_job": 2},  # both models train in one bucket job
 }
 
 pytestmark = pytest.mark.slow
@@ -93,7 +94,10 @@ def test_run_writes_every_product_with_sidecars(study):
                for paths in eval_paths) and len(eval_paths) == 4
     assert analyses == {"plant_perts"}
     assert n_models == 2 and n_figs == len(html)
-    assert (study / "logs" / "part1" / "train").is_dir() and (study / "benchmarks" / "part1" / "train").is_dir()
+    # the two models trained in one bucket job (TINY's workflow.models_per_job), then were stored
+    assert (study / "logs" / "part1" / "train_bucket").is_dir() and (study / "benchmarks" / "part1" / "train_bucket").is_dir()
+    assert len(list((study / "logs" / "part1" / "store_model").glob("*.log"))) == 2
+    assert not (study / "results" / "part1" / ".staging").exists() or not any((study / "results" / "part1" / ".staging").rglob("*.eqx"))
     # the part's end wrote the results browser, with every figure of the catalogue
     assert manifest["browser"] == "results/index.html"
     assert f'"total":{n_figs}' in (study / "results" / "index.html").read_text()
@@ -135,7 +139,25 @@ def test_changing_one_spread_value_reruns_only_the_new_model(study, tmp_path):
     counts = job_counts(run.stdout + run.stderr)
     # one new model: its training, its two evaluations and measures, the two figure groups it
     # belongs to, and the manifest; the sigma = 0 model is not retrained or re-evaluated
-    assert counts == {"train": 1, "evaluate": 2, "plant_perts_tables": 2, "analysis_figures": 2, "part_all": 1}
+    assert counts == {"train": 1, "store_model": 1, "evaluate": 2, "plant_perts_tables": 2,
+                      "analysis_figures": 2, "part_all": 1}
+
+
+def test_new_models_of_a_trained_study_share_one_bucket_job(study, tmp_path):
+    """Two new sigmas: one bucket job trains both, and the models trained before are not touched
+    (however they were trained); with models_per_job 1, each new model trains alone."""
+    changed = json.loads(json.dumps(TINY))
+    changed["part1"]["train"]["pert.std"] = [0.0, 1.0, 1.5, 2.5]
+    shutil.copytree(study / "results", tmp_path / "results")
+    shutil.copytree(study / ".snakemake", tmp_path / ".snakemake", ignore=shutil.ignore_patterns("locks", "log"))
+    for per_job, want in ((2, {"train_bucket": 1, "unpack_member": 2}), (1, {"train": 2})):
+        changed["workflow"]["models_per_job"] = per_job
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(changed))
+        run = snakemake(tmp_path, "-n", "results/part1/all")
+        assert run.returncode == 0, run.stderr[-2000:]
+        counts = job_counts(run.stdout + run.stderr)
+        assert counts == {**want, "store_model": 2, "evaluate": 4, "plant_perts_tables": 4,
+                          "analysis_figures": 2, "part_all": 1}, (per_job, counts)
 
 
 @pytest.mark.parametrize("product", ["table", "states", "figures", "model"])
@@ -176,6 +198,7 @@ def test_workflow_profile_cannot_mask_cluster_resources():
     assert set(default) == {"set-threads"}
     slurm = yaml.safe_load((REPO / "profiles" / "slurm" / "profile.yaml").read_text())
     assert slurm["executor"] == "slurm" and slurm["set-resources"]["train"]["gpu"] == 1
+    assert slurm["set-resources"]["train_bucket"]["gpu"] == 1
 
 
 def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
@@ -185,7 +208,7 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     run = snakemake(tmp_path, "-n", "results/part2/all")
     assert run.returncode == 0, run.stderr[-2000:]
     counts = job_counts(run.stdout + run.stderr)
-    # 2 methods x 2 sigmas = 4 models, and 2 at hidden 64 for the size study; readout norms of
+    # 2 methods x 2 sigmas = 4 models (each trained, then stored), and 2 at hidden 64 for the size study; readout norms of
     # the 4 hidden-32 models, size study of the 4 pai-asf; everything else on the 2 hidden-32
     # pai-asf models (the demo trims models, not analyses): plant_perts (2 task variants), fixed
     # points, tangling, feedback impulses, sisu_pert (2 variants), unit_ablation, eigvec_stim and
@@ -193,7 +216,7 @@ def test_part2_target_plans_every_stage_for_the_demo(tmp_path):
     # tangling one per sigma, readout norms one per method, one size study, one feedback group,
     # sisu_pert and unit_perts one per variant, one unit_ablation and one eigvec_stim group;
     # fp_training of one pai-asf model (sigma 1), one figure group
-    assert counts == {"train": 6, "evaluate": 4, "plant_perts_tables": 4, "fixed_points_tables": 2,
+    assert counts == {"train": 6, "store_model": 6, "evaluate": 4, "plant_perts_tables": 4, "fixed_points_tables": 2,
                       "readout_norm_tables": 4, "size_study_tables": 4, "tangling_tables": 2,
                       "feedback_perts_tables": 2, "sisu_pert_tables": 4, "unit_ablation_tables": 2,
                       "unit_perts_tables": 6, "eigvec_stim_tables": 2, "fp_training_tables": 1,

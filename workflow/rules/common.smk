@@ -8,8 +8,9 @@ from snakemake.utils import validate
 from motorlab.analysis import ANALYSES
 from motorlab.config import STAGE_VERSIONS, load_study
 from motorlab.figures import find_browser
-from motorlab.stages import GROUP_PAGE, report_labels
+from motorlab.stages import GROUP_PAGE, report_labels, write_bucket_plan
 from motorlab.store import paths
+from motorlab.train import estimate_model_bytes, plan_buckets, resolve_models_per_job
 
 
 validate(config, schema="../schemas/config.schema.yaml")
@@ -25,6 +26,33 @@ STUDY = load_study(config)
 PARTS = STUDY.parts
 for _notice in STUDY.notices:
     print(f"motorlab notice: {_notice}", file=sys.stderr)
+
+# Buckets: models still to train that share shapes train together, up to `workflow.models_per_job`
+# per job (README, "Training several models per job"; motorlab.train._plan). A trained model is in
+# no bucket, so a study that gains one model trains that model alone.
+def _trained(part, model_id):
+    """Whether a model's three files are all there."""
+    files = (paths.model(part, model_id), paths.model_history(part, model_id), paths.model_sidecar(part, model_id))
+    return all(map(os.path.exists, files))
+
+
+WORKFLOW = STUDY.workflow
+MODELS_PER_JOB = resolve_models_per_job(WORKFLOW.models_per_job)
+BUCKETS = {}  # part -> bucket id -> member model ids
+BUCKET_OF = {}  # (part, model id) -> bucket id
+for _part in PARTS:
+    _models = STUDY.models(_part)
+    _todo = {mid: hps for mid, hps in _models.items() if not _trained(_part, mid)}
+    BUCKETS[_part], _notices = plan_buckets(
+        _todo, models_per_job=MODELS_PER_JOB, memory_mb=WORKFLOW.bucket_memory_mb, label=_part
+    )
+    for _notice in _notices:
+        print(f"motorlab notice: {_notice}", file=sys.stderr)
+    for _bid, _members in BUCKETS[_part].items():
+        write_bucket_plan(
+            paths.bucket_plan(_part, _bid), part=_part, bucket_id=_bid, members={m: _models[m] for m in _members}
+        )
+        BUCKET_OF.update({(_part, m): _bid for m in _members})
 
 # Every evaluation of the study, by part and id (ids are unique across analyses).
 EVALS = {
@@ -52,12 +80,48 @@ GROUPS = {
 wildcard_constraints:
     part="part[12]",
     model_id="[0-9a-f]{16}",
+    bucket_id="[0-9a-f]{16}",
     eval_id="[0-9a-f]{16}",
     analysis="|".join(ANALYSES),
 
 
 def model_hps(wildcards):
     return STUDY.models(wildcards.part)[wildcards.model_id]
+
+
+def _recorded_input(path):
+    """The inputs Snakemake recorded for `path` when it was last made (None: no record)."""
+    from snakemake.io import IOFile
+
+    return workflow.persistence.input(IOFile(path))
+
+
+def member_bucket(wildcards):
+    """The staged bucket of a model that trains in one; otherwise a path no rule makes, so that
+    Snakemake stages the model with `train` instead (train.smk orders `unpack_member` first).
+
+    A trained model is in no bucket. If it was trained in one, its bucket is still named here
+    (from Snakemake's record of its staging folder), so that the set of inputs Snakemake sees for
+    its (temporary, now removed) staging folder does not change and nothing reruns."""
+    part, mid = wildcards.part, wildcards.model_id
+    bid = BUCKET_OF.get((part, mid))
+    if bid:
+        return paths.staged_bucket(part, bid)
+    recorded = _recorded_input(paths.staged_model(part, mid))
+    if recorded and _trained(part, mid):
+        return recorded
+    return paths.staged_bucket(part, f"none-{mid}")
+
+
+def bucket_mem_mb(wildcards):
+    """A bucket job's memory request: 2 GB plus its members' estimated training memory (4 GB
+    when its plan is gone: a bucket trained and stored already, which does not run again)."""
+    from motorlab.stages import read_bucket_plan
+
+    plan = paths.bucket_plan(wildcards.part, wildcards.bucket_id)
+    if not os.path.exists(plan):
+        return 4000
+    return 2000 + sum(estimate_model_bytes(m["hps"]) for m in read_bucket_plan(plan)) // 2**20
 
 
 def evaluation(wildcards):

@@ -1,4 +1,4 @@
-"""Snakemake job: train one model (see motorlab.stages.train)."""
+"""Snakemake job: train one model alone into its staging folder (see motorlab.stages.train_staged)."""
 from motorlab.stages import limit_cpu_threads
 
 limit_cpu_threads(snakemake.threads)
@@ -7,12 +7,10 @@ from motorlab import stages  # noqa: E402
 from motorlab.stages import job_log  # noqa: E402
 
 with job_log(snakemake.log[0]):
-    stages.train(
+    stages.train_staged(
         snakemake.params.hps,
         model_id=snakemake.wildcards.model_id,
         part=snakemake.wildcards.part,
-        model_path=snakemake.output.model,
-        sidecar_path=snakemake.output.sidecar,
-        history_path=snakemake.output.history,
+        folder=snakemake.output[0],
         checkpoint_path=snakemake.params.checkpoint,
     )

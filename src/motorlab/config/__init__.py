@@ -22,6 +22,10 @@ from ._load import (
 from ._schema import list_depths as list_depths
 from ._match import model_filter_matches as model_filter_matches
 from ._spreads import expand_spread as expand_spread
+from ._workflow import (
+    WorkflowSettings as WorkflowSettings,
+    workflow_settings as workflow_settings,
+)
 from ._study import (
     Evaluation as Evaluation,
     FigureGroup as FigureGroup,

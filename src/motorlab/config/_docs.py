@@ -122,9 +122,13 @@ def config_docs(schema_path: str | Path | None = None) -> str:
         schema = yaml.safe_load(Path(schema_path).read_text())
         part = schema["$defs"]["part"]["properties"]
         lines += [f"A study config (`config/config.yaml`, `config/demo.yaml`; schema: {schema['description']}) "
-                  f"has one top-level key per part, named by the pattern `{schema['propertyNames']['pattern']}`; "
+                  f"has one top-level key per part, named by the pattern `{next(iter(schema['patternProperties']))}`; "
                   "each part has:", ""]
         lines += [f"- `{key}`: {' '.join(spec['description'].split())}" for key, spec in part.items()]
+        others = schema.get("properties", {})
+        if others:
+            lines += ["", "Other top-level keys:", ""]
+            lines += [f"- `{key}`: {' '.join(spec['description'].split())}" for key, spec in others.items()]
         lines += ["", "Everything a config does not set comes from the packaged defaults below. Values are "
                   "checked when the config is loaded; an error names the key, the value and what was "
                   "expected.", ""]

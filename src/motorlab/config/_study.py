@@ -34,6 +34,7 @@ from ._schema import list_depths, relevant_hps, unknown_key, validate_analyses, 
 from ..train._spec import OPTION_KEYS
 from ._crosschecks import full_scale_notice
 from ._spreads import case_of, expand_spread
+from ._workflow import WORKFLOW_KEY, WorkflowSettings, workflow_settings
 
 _PART = re.compile(r"^part([12])$")
 _PART_KEYS = ("train", "analyses")
@@ -118,6 +119,7 @@ class Study:
         parts: the parts present in the config, e.g. `["part1", "part2"]`.
         notices: informational messages from resolution (duplicate spread points removed, an
             analysis whose `train:` filter selects no model).
+        workflow: the `workflow:` section (`WorkflowSettings`; in no identity).
     """
 
     def __init__(self, config: Mapping[str, Any]):
@@ -127,9 +129,13 @@ class Study:
         self.notices: list[str] = []
         self._models: dict[str, dict[str, dict]] = {}
         self._analyses: dict[str, dict[str, dict]] = {}
+        self.workflow = WorkflowSettings()
         for key, part_config in config.items():
+            if key == WORKFLOW_KEY:  # how the workflow runs, no identity (config/_workflow.py)
+                self.workflow = workflow_settings(part_config, errors)
+                continue
             if not (isinstance(key, str) and _PART.match(key)):
-                errors.append(unknown_key(str(key), str(key), {"part1": 0, "part2": 0}, []))
+                errors.append(unknown_key(str(key), str(key), {"part1": 0, "part2": 0, WORKFLOW_KEY: 0}, []))
                 continue
             if part_config is None:
                 part_config = {}

@@ -9,3 +9,9 @@ from ._jobs import job_log as job_log
 from ._pipeline import finish_part as finish_part, train as train
 from ._report import GROUP_PAGE as GROUP_PAGE, report_labels as report_labels
 from ._threads import limit_cpu_threads as limit_cpu_threads
+from ._train_jobs import (
+    read_bucket_plan as read_bucket_plan,
+    train_bucket_staged as train_bucket_staged,
+    train_staged as train_staged,
+    write_bucket_plan as write_bucket_plan,
+)

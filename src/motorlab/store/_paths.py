@@ -7,12 +7,16 @@
       {part}/models/{model_id}_history.npz            its loss history and parameter snapshots
       {part}/models/{model_id}.json                   its sidecar
       {part}/checkpoints/{model_id}.npz               a running training's checkpoint (not an output)
-    .jax-cache/                                       JAX's persistent compilation cache (jobs share it)
+      {part}/checkpoints/bucket-{bucket_id}.npz       ... of several models trained in one job
+      {part}/.staging/models/{model_id}/              a trained model before it is stored (temporary)
+      {part}/.staging/buckets/{bucket_id}/            a bucket's trained models (temporary)
+      {part}/.staging/buckets/{bucket_id}.json        its plan: members and hyperparameters
       {part}/{analysis}/{eval_id}/states.parquet      evaluated states (analyses that keep them)
       {part}/{analysis}/{eval_id}/{table}.parquet     each table the analysis declares
       {part}/{analysis}/{eval_id}/manifest.json       the evaluation's sidecar (kind "evaluation")
       {part}/figures/{analysis}/{group}/              a figure group's files (one sidecar each)
       {part}/figures/{analysis}/{group}.json          the group's sidecar (kind "figure_set")
+      .jax-cache/                                     JAX's persistent compilation cache (not a product)
 
 `{group}` is `{label}_{variant}_{group_id[:8]}` (`group_dir_name`). Every function takes the
 results folder as `results` (default `"results"`, relative to the workflow's working directory)
@@ -24,6 +28,7 @@ from pathlib import PurePosixPath
 
 MODELS = "models"
 CHECKPOINTS = "checkpoints"
+STAGING = ".staging"  # hidden: the catalogue's scans skip it
 FIGURES = "figures"
 STATES = "states"
 MANIFEST = "manifest.json"
@@ -79,6 +84,29 @@ def train_checkpoint(part: str, model_id: str, results: str = "results") -> str:
     declared output, so Snakemake leaves it in place when the job is killed; removed when the
     training finishes."""
     return _join(results, part, CHECKPOINTS, f"{model_id}.npz")
+
+
+def bucket_checkpoint(part: str, bucket_id: str, results: str = "results") -> str:
+    """The checkpoint of a bucket's training, `results/{part}/checkpoints/bucket-{bucket_id}.npz`."""
+    return _join(results, part, CHECKPOINTS, f"bucket-{bucket_id}.npz")
+
+
+def staged_model(part: str, model_id: str, results: str = "results") -> str:
+    """A trained model's files before they are stored, `results/{part}/.staging/models/{model_id}`
+    (a temporary folder: `model.eqx`, `history.npz`, `sidecar.json`, or `diverged.txt`)."""
+    return _join(results, part, STAGING, MODELS, model_id)
+
+
+def staged_bucket(part: str, bucket_id: str, results: str = "results") -> str:
+    """The trained models of one bucket, `results/{part}/.staging/buckets/{bucket_id}`, one
+    `staged_model`-like folder per member (a temporary folder)."""
+    return _join(results, part, STAGING, "buckets", bucket_id)
+
+
+def bucket_plan(part: str, bucket_id: str, results: str = "results") -> str:
+    """A bucket's members and their hyperparameters, `results/{part}/.staging/buckets/{bucket_id}.json`,
+    written when the workflow plans the bucket (its training job reads it)."""
+    return _join(results, part, STAGING, "buckets", f"{bucket_id}.json")
 
 
 def evaluation_dir(part: str, analysis: str, eval_id: str, results: str = "results") -> str:

@@ -2,9 +2,16 @@
 selection and the progress bar."""
 
 from ._bucket import (
+    DEFAULT_ITERATIONS_PER_DISPATCH as DEFAULT_ITERATIONS_PER_DISPATCH,
     bucket_key as bucket_key,
     buckets as buckets,
     train_bucket as train_bucket,
+)
+from ._plan import (
+    bucket_id as bucket_id,
+    estimate_model_bytes as estimate_model_bytes,
+    plan_buckets as plan_buckets,
+    resolve_models_per_job as resolve_models_per_job,
 )
 from ._checkpoint import (
     Checkpoint as Checkpoint,

@@ -15,7 +15,8 @@ T = TypeVar("T")
 
 class TrainingProgress:
     """Context manager: `update(iteration, total_loss_per_replicate, alive)`; silent if disabled.
-    A resumed run starts the bar at `start` iterations done."""
+    A resumed run starts the bar at `start` iterations done. For several models trained in one
+    step (`train_bucket`) the loss column shows each model's median over replicates."""
 
     def __init__(self, n_batches: int, *, enabled: bool = True, start: int = 0):
         self.n_batches, self.enabled, self.start = n_batches, enabled, start
@@ -33,10 +34,18 @@ class TrainingProgress:
         return self
 
     def update(self, done: int, total: np.ndarray, alive: np.ndarray) -> None:
+        """`total`, `alive`: per replicate (R,), or per model and replicate (M, R) for several
+        models trained together (the bar then shows each model's running loss)."""
         if self._progress is None:
             return
-        finite = total[np.isfinite(total)]
-        loss = f"{np.median(finite):.4g} (median of {finite.size})" if finite.size else "nan"
+        total, alive = np.asarray(total), np.asarray(alive)
+        if total.ndim == 2:
+            loss = " ".join(_median(t) for t in total[:_MAX_MODELS_SHOWN])
+            if total.shape[0] > _MAX_MODELS_SHOWN:
+                loss += f" … ({total.shape[0]} models)"
+        else:
+            finite = total[np.isfinite(total)]
+            loss = f"{np.median(finite):.4g} (median of {finite.size})" if finite.size else "nan"
         dead = int((~alive).sum())
         self._progress.update(self._task, completed=done, loss=loss,
                               alive=f"[red]{dead} diverged" if dead else "")
@@ -45,6 +54,14 @@ class TrainingProgress:
         if self._progress is not None:
             self._progress.__exit__(*exc)
         return False
+
+
+_MAX_MODELS_SHOWN = 8
+
+
+def _median(total: np.ndarray) -> str:
+    finite = total[np.isfinite(total)]
+    return f"{np.median(finite):.3g}" if finite.size else "nan"
 
 
 class LoopProgress:
