@@ -13,7 +13,9 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
     """Branches of fixed points against a swept parameter: PC1 of each point (top) and the
     spectral radius of its Jacobian (bottom, with the stability boundary |λ| = 1). Stable
     stretches are solid, unstable ones dashed (as AUTO and MATCONT draw them); folds are marked ✕,
-    branch points +, flips ▲, Neimark–Sacker points ★, stability changes ◆.
+    branch points +, flips ▲, Neimark–Sacker points ★, stability changes ◆, each named by its
+    label (LP, BP, PD, NS) where the events carry one, at its PC1 (top) when they carry pc1 and
+    at the modulus of its critical multiplier (bottom) when they carry multiplier_abs.
 
     Arguments:
         samples: one row per sample × branch with columns `x`, branch, pc1, spectral_radius,
@@ -42,10 +44,19 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
         for kind, symbol in (("fold", "x"), ("branch_point", "cross"), ("flip", "triangle-up"),
                              ("neimark_sacker", "star"), ("stability", "diamond")):
             ev = events[events["kind"] == kind]
-            if len(ev):
-                fig.add_trace(go.Scatter(x=ev[x], y=np.ones(len(ev)), mode="markers", name=kind,
-                                         marker={"symbol": symbol, "size": 10, "color": "black"}),
-                              row=2, col=1)
+            if not len(ev):
+                continue
+            text = ev["label"] if "label" in ev else None
+            marker = {"symbol": symbol, "size": 10, "color": "black"}
+            mode = "markers+text" if text is not None else "markers"
+            y2 = ev["multiplier_abs"] if "multiplier_abs" in ev else np.ones(len(ev))
+            fig.add_trace(go.Scatter(x=ev[x], y=y2, mode=mode, name=kind, text=text,
+                                     textposition="top center", marker=marker,
+                                     legendgroup=kind), row=2, col=1)
+            if "pc1" in ev:
+                fig.add_trace(go.Scatter(x=ev[x], y=ev["pc1"], mode=mode, name=kind, text=text,
+                                         textposition="top center", marker=marker,
+                                         legendgroup=kind, showlegend=False), row=1, col=1)
     fig.update_layout(template=TEMPLATE, title=title, width=width, height=height,
                       legend_title_text="Fixed-point branch")
     fig.update_yaxes(title_text="PC1", row=1, col=1)

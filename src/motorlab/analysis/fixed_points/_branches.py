@@ -172,7 +172,7 @@ def branch_tables(branches: Sequence[Branch], *, param: str = "sisu"
     columns = ["branch", "kind", "label", "index", param, "multiplier_re", "multiplier_im",
                "multiplier_abs", "before", "after", "h"]
     samples = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
-        {"branch": pd.Series([], np.int16), param: pd.Series([], np.float32)})
+        {"branch": pd.Series([], dtype=np.int16), param: pd.Series([], dtype=np.float32)})
     return samples, pd.DataFrame(events, columns=columns)
 
 
