@@ -75,7 +75,7 @@ def test_fixed_points_plans_the_model_field_types_amplitudes_only():
     assert plan.hps["reach"]["amp"] == unit.defaults()["reach"]["amp"]["curl"]
     assert plan.hps["sisu"] == unit.defaults()["sisu"]
     assert set(unit.table_names) == {"points", "eigenvalues", "summary", "reach", "trajectories", "continuation",
-                                     "continuation_events"}
+                                     "continuation_events", "fold_curves"}
 
 
 def test_readout_norm_tables_are_the_frobenius_norms_per_replicate(tiny):

@@ -336,7 +336,8 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
                           "candidate_stride": 16, "n_pcs": 3,
                           "reach": {"n_directions": 8, "reach_length": 0.5, "trajectory_trials": 4,
                                     "pca_from_step": 50, "amp": [0.0, 2.0]},  # the model's field type
-                          "continuation": {"n_points": 25}}
+                          "continuation": {"n_points": 25, "fold_curves": {
+                              "block": "fb_vel", "index": 0, "range": [-0.4, 0.4]}}}
     with pytest.raises(KeyError, match="analysis 'fixed_points' is not configured for part1"):
         study.evaluations("part1", "fixed_points")
 

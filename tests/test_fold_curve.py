@@ -51,3 +51,42 @@ def test_a_point_that_is_no_fold_is_a_clear_error():
     with pytest.raises(ValueError, match="no fold near h0"):
         continue_fold(cell, np.zeros(2), np.array([1.0, 0.0]), np.array([0.0, 1.0]),
                       0.9 * np.ones(H), -0.5, 0.0, max_newton=2)
+
+
+def test_the_analysis_fold_curve_table_and_figure_from_the_folds_of_an_s_curve():
+    from gru_examples import scalar_roots
+    from motorlab.analysis.fixed_points._branches import continue_branches
+    from motorlab.analysis.fixed_points._sisu_branches import _fold_curve_rows
+    from motorlab.figures import fold_curve_diagram
+
+    cell = fold_cell(0.0, jnp.float64)
+    base, d1, d2 = np.zeros(2), np.array([1.0, 0.0]), np.array([0.0, 1.0])
+    seeds = [(lam, p * np.ones(H)) for lam in (-0.45, 0.05, 0.45) for p in scalar_roots(lam)]
+    (br,) = continue_branches(cell, base, d1, seeds, lam_range=(-0.45, 0.45), ds_max=0.05)
+    folds = [(0, b.h, b.param) for b in br.bifurcations if b.kind == "fold"]
+    rows = _fold_curve_rows(cell, base, d1, d2, folds, (-1.5, 1.5), (-2.0, 2.0), 0.1)
+    assert set(rows["fold"]) == {0, 1} and set(rows["side"]) == {-1, 1}
+    # each fold's curve passes the cusp on the side of decreasing reset gate (u_1 < 0)
+    cusps = rows[rows["cusp"]]
+    assert len(cusps) == 2 and (cusps["side"] == -1).all()
+    np.testing.assert_allclose(cusps["offset"], np.log(1 / (A - 1)), atol=0.2)  # the sample after it
+    p = np.stack(rows["h"].to_numpy())[:, 0].astype(float)
+    ra = _sigmoid(rows["offset"].to_numpy(float)) * A
+    np.testing.assert_allclose(ra * (1 - p**2), 1.0, atol=1e-5)
+    fig = fold_curve_diagram(rows)
+    assert [tr.name for tr in fig.data if tr.mode == "lines"] == ["fold 0", "fold 1"]
+    assert any(tr.name == "cusp" for tr in fig.data)
+
+
+def test_bad_fold_curve_settings_are_named():
+    from motorlab.analysis.fixed_points._sisu_branches import second_direction
+
+    assert second_direction(None, 9) is None and second_direction({"block": None}, 9) is None
+    d = second_direction({"block": "fb_vel", "index": 1, "range": [-0.4, 0.4]}, 9)
+    assert d.sum() == 1.0 and d[7] == 1.0  # target_pos 0-1, target_vel 2-3, fb_pos 4-5, fb_vel 6-7
+    with pytest.raises(ValueError, match="fold_curves.block: got 'sisu'"):
+        second_direction({"block": "sisu", "index": 0, "range": [-0.4, 0.4]}, 9)
+    with pytest.raises(ValueError, match="fold_curves.index: got 2"):
+        second_direction({"block": "fb_vel", "index": 2, "range": [-0.4, 0.4]}, 9)
+    with pytest.raises(ValueError, match="fold_curves.range"):
+        second_direction({"block": "fb_vel", "index": 0, "range": [0.4, -0.4]}, 9)

@@ -63,3 +63,55 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
     fig.update_yaxes(title_text="Spectral radius", row=2, col=1)
     fig.update_xaxes(title_text="Context input" if x == "sisu" else x, row=2, col=1)
     return fig
+
+
+def fold_curve_diagram(curves: pd.DataFrame, *, x: str = "sisu", y: str = "offset",
+                       title: str | None = None, width: int = 600, height: int = 500
+                       ) -> go.Figure:
+    """Two-parameter fold curves: where the fixed points of the map fold, in the plane of the
+    swept input `x` and a second input `y` (one replicate). Each fold's two halves are drawn as
+    one line through the fold found on the one-parameter branches (at `y` = 0, marked ✕ "LP");
+    cusps are marked ◆ "CP".
+
+    Arguments:
+        curves: one row per fold-curve sample with columns fold, side (±1), point, `x`, `y`,
+            cusp (bool), as the `fold_curves` table of the fixed-point analysis.
+    """
+    fig = go.Figure()
+    colors = group_colors(sorted(curves["fold"].unique()), "d3")
+    for f, grp in curves.groupby("fold", sort=True):
+        down = grp[grp["side"] < 0].sort_values("point", ascending=False)
+        up = grp[grp["side"] > 0].sort_values("point")
+        line = pd.concat([down, up.iloc[1:] if len(down) else up])
+        fig.add_trace(go.Scatter(x=line[x], y=line[y], mode="lines", name=f"fold {f}",
+                                 line={"color": colors[f]}))
+        start = grp[grp["point"] == 0].head(1)
+        fig.add_trace(go.Scatter(x=start[x], y=start[y], mode="markers+text", text=["LP"],
+                                 textposition="top center", showlegend=False,
+                                 marker={"symbol": "x", "size": 10, "color": "black"}))
+    cusps = curves[curves["cusp"]]
+    if len(cusps):
+        fig.add_trace(go.Scatter(x=cusps[x], y=cusps[y], mode="markers+text", name="cusp",
+                                 text=["CP"] * len(cusps), textposition="top center",
+                                 marker={"symbol": "diamond", "size": 10, "color": "black"}))
+    fig.update_layout(template=TEMPLATE, title=title, width=width, height=height,
+                      legend_title_text="Fold curve")
+    fig.update_xaxes(title_text="Context input" if x == "sisu" else x)
+    fig.update_yaxes(title_text="Second input offset" if y == "offset" else y)
+    return fig
+
+
+def fold_curve_figures(curves: pd.DataFrame | None, *, compare_col: str, compare_key: str
+                       ) -> dict[str, go.Figure]:
+    """`fold_curves__<compare_col>-<v>`: the fold curves of the lowest included replicate with
+    any, per value v of `compare_col`; none without fold curves."""
+    figs: dict[str, go.Figure] = {}
+    if curves is None or not len(curves) or "fold" not in curves:
+        return figs
+    curves = curves[curves["included"]]
+    for value in sorted(curves[compare_col].unique()):
+        at = curves[curves[compare_col] == value]
+        rep = int(at["replicate"].min())
+        figs[f"fold_curves__{compare_col}-{float(value):g}"] = fold_curve_diagram(
+            at[at["replicate"] == rep], title=f"{compare_key} = {float(value):g}, replicate {rep}")
+    return figs

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from ._feedback_sets import feedback_perts_figures, freq_response_figures
 from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
+from ._continuation import fold_curve_figures
 from ._fixed_points import fixed_point_figure_set
 from ._supplement_sets import network_basic_figures, tangling_figures
 from ._readout_norm import readout_norm_figures
@@ -66,9 +67,12 @@ def fixed_point_figures(tables, models, group) -> dict[str, go.Figure]:
     hps = [m["hps"] for m in models]
     compare = list(group["compare"])
     t = {name: tag(list(frames), hps, compare) for name, frames in tables.items()}
-    return fixed_point_figure_set(t["points"], t["eigenvalues"], t["summary"], t["reach"], t["trajectories"],
+    figs = fixed_point_figure_set(t["points"], t["eigenvalues"], t["summary"], t["reach"], t["trajectories"],
                                   t["continuation"], t["continuation_events"], compare_key=compare[0],
                                   compare_col=compare_column(compare[0]), dt=float(hps[0]["plant"]["dt"]))
+    figs.update(fold_curve_figures(t.get("fold_curves"), compare_col=compare_column(compare[0]),
+                                   compare_key=compare[0]))
+    return figs
 
 
 FIGURE_SETS: Mapping[str, FigureSet] = MappingProxyType({

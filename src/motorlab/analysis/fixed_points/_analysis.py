@@ -193,20 +193,23 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             bifurcations (`_sisu_branches.sisu_continuation`, tables of
             `_branches.branch_tables`); empty tables when there is nothing to sweep (part-1
             models, a single SISU value, or `continuation.n_points` < 2).
+        fold_curves: the folds of those branches continued in SISU × a second input
+            (`continuation.fold_curves`); empty when off or without folds.
     """
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
     if sweeps:
-        continuation, events = sisu_continuation(ensemble, hps, e, points, pcas)
+        continuation, events, fold_curves = sisu_continuation(ensemble, hps, e, points, pcas)
     else:
-        continuation, events = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)}), pd.DataFrame(
-            {"replicate": pd.Series([], dtype=np.int16)})
+        continuation, events, fold_curves = (pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)})
+                                             for _ in range(3))
     reach_points, trajectories, reach_readouts = reaches(ensemble, hps, e, included)
     summary = pd.concat([summary, reach_readouts.assign(kind="reach_readout")], ignore_index=True)
     return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
             "continuation": _points_for_parquet(continuation),
-            "continuation_events": _points_for_parquet(events)}
+            "continuation_events": _points_for_parquet(events),
+            "fold_curves": _points_for_parquet(fold_curves)}
 
 
 def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
@@ -222,7 +225,8 @@ def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
             "trajectory_steps_found": int(trajectories["found"].sum()),
             "trajectory_steps": int(len(trajectories)),
             "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
-            "continuation_bifurcations": int(len(events))}
+            "continuation_bifurcations": int(len(events)),
+            "fold_curve_points": int(len(tables["fold_curves"])) if "fold_curves" in tables else 0}
 
 
 class FixedPointsAnalysis(AbstractAnalysis):
@@ -231,7 +235,7 @@ class FixedPointsAnalysis(AbstractAnalysis):
 
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
-                                              "continuation", "continuation_events")
+                                              "continuation", "continuation_events", "fold_curves")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"

@@ -2,6 +2,11 @@
 steady-state map at the grid point nearest the origin, by pseudo-arclength continuation along
 SISU through folds, with bifurcations named (`_branches.continue_branches`).
 
+With `continuation.fold_curves` set, each fold found is continued in the plane of SISU and a
+second input (one column of an input block, e.g. the x feedback velocity) by
+`_fold_curve.continue_fold`, both ways from the fold, within the SISU range and the second
+input's `range`: the two-parameter fold curves.
+
 Seeds are the verified steady-state fixed points of that grid point at each evaluated SISU
 value (all of them, not only the primary ones), so a branch is followed when any evaluated SISU
 value has a point on it. The continuation runs in float64 on each replicate's map.
@@ -17,7 +22,8 @@ from ...sim._setup import replicate
 from ...sim._tasks import grid_centres
 from ...train._progress import track
 from ._branches import as_float64, branch_tables, continue_branches
-from ._points import default_make_input
+from ._fold_curve import continue_fold
+from ._points import INPUT_BLOCKS, default_make_input
 from ._summaries import pca_columns
 
 _LOG = "motorlab.fixed_points"
@@ -38,8 +44,55 @@ def sisu_line(hps: Mapping, e: Mapping) -> tuple[int, np.ndarray, np.ndarray]:
     return p, base, direction
 
 
+def second_direction(settings: Mapping | None, n_inputs: int) -> np.ndarray | None:
+    """The unit vector (I,) of the second input of the fold curves (`continuation.fold_curves`:
+    block, index), or None when off (no settings or block null)."""
+    if not settings or settings.get("block") is None:
+        return None
+    block, index = settings["block"], settings.get("index", 0)
+    names = [b for b in INPUT_BLOCKS if b != "sisu"]
+    if block not in names:
+        raise ValueError(f"fixed_points.continuation.fold_curves.block: got {block!r}; expected "
+                         f"one of {names} or null")
+    cols = np.asarray(INPUT_BLOCKS[block]).ravel()
+    if not (isinstance(index, int) and 0 <= index < len(cols)):
+        raise ValueError(f"fixed_points.continuation.fold_curves.index: got {index!r}; expected "
+                         f"an integer in [0, {len(cols)}) for block {block!r}")
+    rng = settings.get("range")
+    if not (isinstance(rng, (list, tuple)) and len(rng) == 2 and rng[0] < rng[1]):
+        raise ValueError(f"fixed_points.continuation.fold_curves.range: got {rng!r}; expected "
+                         f"[low, high] with low < high")
+    d = np.zeros(n_inputs)
+    d[cols[index]] = 1.0
+    return d
+
+
+def _fold_curve_rows(cell, base, direction, second, folds, lam_range, mu_range, ds_max
+                     ) -> pd.DataFrame:
+    """Both halves of the fold curve through each fold (branch, fold index, h, λ)."""
+    frames = []
+    for f, (branch, h, lam) in enumerate(folds):
+        for side in (1.0, -1.0):
+            try:
+                curve = continue_fold(cell, base, direction, second, h, lam, 0.0,
+                                      lam_range=lam_range, mu_range=mu_range,
+                                      ds=ds_max / 5, ds_max=ds_max, orientation=side)
+            except ValueError:  # the fold did not correct on the augmented system
+                continue
+            n = len(curve.lam)
+            cusp = np.zeros(n, bool)
+            cusp[[min(c.index, n - 1) for c in curve.cusps]] = True
+            frame = pd.DataFrame({"fold": np.int16(f), "branch": np.int16(branch),
+                                  "side": np.int8(side), "point": np.arange(n, dtype=np.int32),
+                                  "sisu": curve.lam.astype(np.float32),
+                                  "offset": curve.mu.astype(np.float32), "cusp": cusp})
+            frame["h"] = list(curve.points.astype(np.float32))
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def sisu_continuation(ensemble, hps: Mapping, e: Mapping, points: pd.DataFrame, pcas: list
-                      ) -> tuple[pd.DataFrame, pd.DataFrame]:
+                      ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Branches of the steady-state map near the origin along SISU, per replicate.
 
     The range is the lowest to the highest evaluated SISU value; the largest arclength step
@@ -50,36 +103,46 @@ def sisu_continuation(ensemble, hps: Mapping, e: Mapping, points: pd.DataFrame, 
         pcas: each replicate's PCA of the steady-state hidden states.
 
     Returns:
-        `(samples, bifurcations)`: the tables of `branch_tables` (param column `sisu`), with
-        replicate and included, and pc1–pc<n_pcs> of each sample's and each bifurcation's point.
+        `(samples, bifurcations, fold_curves)`: the tables of `branch_tables` (param column
+        `sisu`), and the fold curves (fold: index of the fold among the replicate's fold
+        bifurcations, branch, side: +1 / −1 the half starting towards a higher / lower second
+        input, point, sisu, offset: the second input, cusp: a cusp lies just before this sample,
+        h), each with replicate, included and pc1–pc<n_pcs> of the points.
     """
     sisu = [float(x) for x in e["sisu"]]
     lo, hi = min(sisu), max(sisu)
     ds_max = (hi - lo) / (int(e["continuation"]["n_points"]) - 1)
     p, base, direction = sisu_line(hps, e)
     n_pcs = int(e["n_pcs"])
-    samples, events = [], []
+    second = second_direction(e["continuation"].get("fold_curves"), len(base))
+    samples, events, curves = [], [], []
     n_rep = int(points["replicate"].max()) + 1
     for r in track(range(n_rep), "fixed points: SISU continuation, replicates", logger=_LOG):
         at = points[(points["replicate"] == r) & (points["position"] == p)
                     & (points["status"] == "fixed_point")]
         seeds = [(float(s), np.asarray(h, np.float64)) for s, h in zip(at["sisu"], at["h"])]
         with jax.enable_x64(True):
-            branches = continue_branches(as_float64(replicate(ensemble, r)), base, direction,
-                                         seeds, lam_range=(lo, hi), ds_max=ds_max,
-                                         match=SEED_MATCH)
+            cell = as_float64(replicate(ensemble, r))
+            branches = continue_branches(cell, base, direction, seeds, lam_range=(lo, hi),
+                                         ds_max=ds_max, match=SEED_MATCH)
+            folds = [(b, bif.h, bif.param) for b, br in enumerate(branches)
+                     for bif in br.bifurcations if bif.kind == "fold"]
+            fc = pd.DataFrame() if second is None or not folds else _fold_curve_rows(
+                cell, base, direction, second, folds, (lo, hi),
+                tuple(e["continuation"]["fold_curves"]["range"]), ds_max)
         rows, bifs = branch_tables(branches, param="sisu")
-        for table, out in ((rows, samples), (bifs, events)):
+        for table, out in ((rows, samples), (bifs, events), (fc, curves)):
             if len(table):
                 table.insert(0, "replicate", np.int16(r))
                 out.append(pca_columns(pcas[r], table, n_pcs))
     empty = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)})
     samples = pd.concat(samples, ignore_index=True) if samples else empty
     events = pd.concat(events, ignore_index=True) if events else empty.copy()
+    curves = pd.concat(curves, ignore_index=True) if curves else empty.copy()
     included = points.groupby("replicate")["included"].first()
-    for table in (samples, events):
+    for table in (samples, events, curves):
         table.insert(1, "included", included.reindex(table["replicate"]).to_numpy(bool))
-    return samples, events
+    return samples, events, curves
 
 
-__all__ = ["SEED_MATCH", "sisu_continuation", "sisu_line"]
+__all__ = ["SEED_MATCH", "second_direction", "sisu_continuation", "sisu_line"]
