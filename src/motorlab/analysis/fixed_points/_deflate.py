@@ -231,7 +231,8 @@ def deflate(cell: Cell, inputs: Float[np.ndarray, "k i"], known: _Known,
         seeds: deflated solves per input and round (a third each from the original starts,
             perturbed known roots and the box).
         rounds: at most this many rounds.
-        patience: an input stops after this many consecutive rounds without a new root.
+        patience: an input stops after this many consecutive rounds without a new root (1
+            missed one of the planted oracle's roots, tests/test_fp_complete.py).
         radii: length scales of the deflation factors, cycled over the seeds
             (`DEFLATION_RADII`).
         power, shift: p and σ of the deflation operator.
