@@ -31,10 +31,16 @@ def branch_diagram(samples: pd.DataFrame, events: pd.DataFrame | None = None, *,
         # along the branch (arclength) when given: a branch folded back is not a function of x
         grp = grp.sort_values("arclength" if "arclength" in grp else x)
         stable = grp["n_unstable"].to_numpy() == 0
+        # dense arclength samples: lines only (markers would hide the dashes); each stretch
+        # reaches to the neighbouring samples, so that stable and unstable lines meet
+        mode = "lines" if "arclength" in grp else "lines+markers"
         for row, y in ((1, "pc1"), (2, "spectral_radius")):
             for flag, dash in ((True, "solid"), (False, "dash")):
+                part = stable == flag
+                if "arclength" in grp:
+                    part = part | np.r_[part[1:], False] | np.r_[False, part[:-1]]
                 fig.add_trace(go.Scatter(
-                    x=grp[x], y=np.where(stable == flag, grp[y], np.nan), mode="lines+markers",
+                    x=grp[x], y=np.where(part, grp[y], np.nan), mode=mode,
                     line={"color": colors[b], "dash": dash}, marker={"size": 4},
                     name=f"branch {b}", legendgroup=str(b), showlegend=row == 1 and flag,
                     hovertemplate=f"branch {b}<br>{x} %{{x:.3g}}<br>{y} %{{y:.4g}}<extra></extra>"),
