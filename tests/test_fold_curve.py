@@ -65,16 +65,17 @@ def test_the_analysis_fold_curve_table_and_figure_from_the_folds_of_an_s_curve()
     (br,) = continue_branches(cell, base, d1, seeds, lam_range=(-0.45, 0.45), ds_max=0.05)
     folds = [(0, b.h, b.param) for b in br.bifurcations if b.kind == "fold"]
     rows = _fold_curve_rows(cell, base, d1, d2, folds, (-1.5, 1.5), (-2.0, 2.0), 0.1)
-    assert set(rows["fold"]) == {0, 1} and set(rows["side"]) == {-1, 1}
-    # each fold's curve passes the cusp on the side of decreasing reset gate (u_1 < 0)
+    # one curve: the first fold's, through the cusp (side of decreasing reset gate, u_1 < 0)
+    # to the second fold, which is therefore not followed again
+    assert set(rows["fold"]) == {0} and set(rows["side"]) == {-1, 1}
     cusps = rows[rows["cusp"]]
-    assert len(cusps) == 2 and (cusps["side"] == -1).all()
+    assert len(cusps) == 1 and (cusps["side"] == -1).all()
     np.testing.assert_allclose(cusps["offset"], np.log(1 / (A - 1)), atol=0.2)  # the sample after it
     p = np.stack(rows["h"].to_numpy())[:, 0].astype(float)
     ra = _sigmoid(rows["offset"].to_numpy(float)) * A
     np.testing.assert_allclose(ra * (1 - p**2), 1.0, atol=1e-5)
     fig = fold_curve_diagram(rows)
-    assert [tr.name for tr in fig.data if tr.mode == "lines"] == ["fold 0", "fold 1"]
+    assert [tr.name for tr in fig.data if tr.mode == "lines"] == ["fold 0"]
     assert any(tr.name == "cusp" for tr in fig.data)
 
 

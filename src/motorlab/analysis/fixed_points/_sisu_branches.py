@@ -67,11 +67,27 @@ def second_direction(settings: Mapping | None, n_inputs: int) -> np.ndarray | No
     return d
 
 
+def _crosses_at(curve, h, lam, tol: float) -> bool:
+    """Whether the fold curve crosses μ = 0 (after its first sample) within `tol` of (h, λ)."""
+    mu = curve.mu
+    for j in np.flatnonzero(np.sign(mu[1:-1]) != np.sign(mu[2:])) + 1:
+        w = mu[j] / (mu[j] - mu[j + 1])
+        at = np.r_[(1 - w) * curve.points[j] + w * curve.points[j + 1],
+                   (1 - w) * curve.lam[j] + w * curve.lam[j + 1]]
+        if np.max(np.abs(at - np.r_[h, lam])) <= tol:
+            return True
+    return False
+
+
 def _fold_curve_rows(cell, base, direction, second, folds, lam_range, mu_range, ds_max
                      ) -> pd.DataFrame:
-    """Both halves of the fold curve through each fold (branch, fold index, h, λ)."""
-    frames = []
+    """Both halves of the fold curve through each fold (branch, fold index, h, λ); a fold that
+    lies on a curve already followed (two folds joined through a cusp) is not followed again:
+    it is on it when the curve crosses μ = 0 within ds_max / 2 (∞-norm in (h, λ)) of it."""
+    frames, done = [], []
     for f, (branch, h, lam) in enumerate(folds):
+        if any(_crosses_at(c, h, lam, ds_max / 2) for c in done):
+            continue
         for side in (1.0, -1.0):
             try:
                 curve = continue_fold(cell, base, direction, second, h, lam, 0.0,
@@ -88,6 +104,7 @@ def _fold_curve_rows(cell, base, direction, second, folds, lam_range, mu_range, 
                                   "offset": curve.mu.astype(np.float32), "cusp": cusp})
             frame["h"] = list(curve.points.astype(np.float32))
             frames.append(frame)
+            done.append(curve)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
