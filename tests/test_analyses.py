@@ -75,7 +75,7 @@ def test_fixed_points_plans_the_model_field_types_amplitudes_only():
     assert plan.hps["reach"]["amp"] == unit.defaults()["reach"]["amp"]["curl"]
     assert plan.hps["sisu"] == unit.defaults()["sisu"]
     assert set(unit.table_names) == {"points", "eigenvalues", "summary", "reach", "trajectories", "continuation",
-                                     "continuation_events", "slow_regions",
+                                     "continuation_events", "fold_curves", "slow_regions",
                                      "variation", "feedback_eigenvalues",
                                      "solver_curves"}
 

@@ -58,3 +58,22 @@ def test_fixed_point_solver_compiles_once_for_equal_shapes(trace_counter, getkey
         solved = solve_starts(cell, u, h0, tolerances=tol, bound=1.0)
         assert solved.h.shape == (16, 5)
     assert n_traces() == 1
+
+
+def test_fixed_point_finder_with_deflation_compiles_each_solver_once(trace_counter):
+    """The Newton pass, the polishing solves (another `max_steps`) and the deflated solves (a
+    fixed root capacity and chunk) are traced once each, whatever the number of roots found."""
+    import jax.random as jr
+    from gru_examples import fold_cell
+
+    from motorlab.analysis.fixed_points import find_fixed_points
+
+    n_traces = trace_counter(_module_of(solve_starts), "_solve", 2)
+    u = np.zeros((2, 2), np.float32)
+    first = find_fixed_points(fold_cell(0.0, jnp.float32), u, key=jr.PRNGKey(0), n_box=64,
+                              neighbours="sweep", eigenvalues=False)
+    assert n_traces() == 2  # the plain solver (Newton pass, polishing), the deflated solver
+    second = find_fixed_points(fold_cell(0.6, jnp.float32), u, key=jr.PRNGKey(1), n_box=64,
+                               neighbours="sweep", eigenvalues=False)
+    assert first.n_fixed.tolist() == [3, 3] and second.n_fixed.tolist() == [1, 1]
+    assert n_traces() == 2

@@ -339,7 +339,8 @@ def test_part2_evaluations_use_overrides_sisu_and_fixed_points():
                           "reach": {"n_directions": 24, "eval_n": 4, "candidate_stride": 4, "reach_length": 0.5,
                                     "trajectory_trials": 4, "pca_from_step": 50,
                                     "amp": [0.0, 2.0]},  # the model's field type
-                          "continuation": {"n_points": 25},
+                          "continuation": {"n_points": 25, "fold_curves": {
+                              "block": "fb_vel", "index": 0, "range": [-0.4, 0.4]}},
                           "slow_regions": {"q_threshold": 1e-4, "fp_radius": 0.1},
                           "feedback": {"amplitudes": [0.2, 0.3, 0.4], "angle": 0.0, "n_starts": 50,
                                        "jitter": 0.01},

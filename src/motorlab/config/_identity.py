@@ -24,7 +24,7 @@ STAGE_VERSIONS: dict[str, int] = {
     "evaluate": 1,
     "measures": 1,
     "figures": 2,
-    "fixed_points": 3,
+    "fixed_points": 4,
     "readout_norm": 1,
     "feedback_perts": 1,
     "freq_response": 1,

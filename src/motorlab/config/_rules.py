@@ -148,6 +148,11 @@ _ANALYSIS_RULES: dict[str, Leaf | str] = {
     "fp_training.n_warm": _INT_GE1,
     "fp_training.match_distance": Leaf(float, gt=0),
     "fp_training.max_steps": _INT_GE1,
+    "fixed_points.continuation.n_points": Leaf(int, ge=0),
+    "fixed_points.continuation.fold_curves.block": Leaf(str, choices=("target_pos", "target_vel", "fb_pos", "fb_vel"),
+                                                       nullable=True),
+    "fixed_points.continuation.fold_curves.range": Leaf(list, element=Leaf(float), length=2),
+    "fixed_points.continuation.fold_curves.index": Leaf(int, ge=0),
     # the analyses inside the network (issue 10)
     "sisu_pert.tasks": "tasks",
     "sisu_pert.eval_n": _INT_GE1,

@@ -50,7 +50,11 @@ from ._fixed_points import (
     trace_determinant as trace_determinant,
     trajectories_3d as trajectories_3d,
 )
-from ._continuation import branch_diagram as branch_diagram
+from ._continuation import (
+    branch_diagram as branch_diagram,
+    fold_curve_diagram as fold_curve_diagram,
+    fold_curve_figures as fold_curve_figures,
+)
 from ._aligned_sets import (
     aligned_trial_curves as aligned_trial_curves,
     compare_test_conditions as compare_test_conditions,

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from ._feedback_sets import feedback_perts_figures, freq_response_figures
 from ._cross_sets import control_weight_figures, cross_eval_figures, size_study_figures
+from ._continuation import fold_curve_figures
 from ._fixed_points import fixed_point_figure_set
 from ._fp_training import fp_training_figures
 from ._slow_regions import slow_region_figures
@@ -83,6 +84,7 @@ def fixed_point_figures(tables, models, group) -> dict[str, go.Figure]:
     if "solver_curves" in t:
         figs.update(solver_curve_figures(t["solver_curves"], col, compare[0]))
     figs.update(trajectory_2d_figures(t["trajectories"], col, compare[0]))
+    figs.update(fold_curve_figures(t.get("fold_curves"), compare_col=col, compare_key=compare[0]))
     return figs
 
 

@@ -8,6 +8,16 @@ from ._arclength import (
     Branch as Branch,
     arclength_continuation as arclength_continuation,
 )
+from ._branches import (
+    BIFURCATION_LABELS as BIFURCATION_LABELS,
+    branch_tables as branch_tables,
+    continue_branches as continue_branches,
+)
+from ._fold_curve import (
+    Cusp as Cusp,
+    FoldCurve as FoldCurve,
+    continue_fold as continue_fold,
+)
 from ._continuation import (
     BranchEvent as BranchEvent,
     Branches as Branches,

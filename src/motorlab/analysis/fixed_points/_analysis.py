@@ -24,9 +24,9 @@ from .._pca import fit_pca
 from .._plans import eval_n, noise, sisu as sisu_values
 from .._spec import EvalSpec
 from ...sim._specs import ModelSpec
-from ._continuation import continue_fixed_points
 from ._extras import feedback_eigenvalues, slow_regions_of, solver_curves_of, variation_table
-from ._points import default_make_input, reach_fixed_points, steady_state_fixed_points
+from ._points import reach_fixed_points, steady_state_fixed_points
+from ._sisu_branches import sisu_continuation
 from ._summaries import eigenvalue_table, grid_shift_summary, parquet_ready, pca_columns, readout_directions
 from ._trajectories import fixed_point_trajectories
 from ...sim._setup import n_context, replicate
@@ -39,7 +39,8 @@ _LOG = "motorlab.fixed_points"  # progress of the long loops (a bar on a termina
 
 def _points_for_parquet(points: pd.DataFrame) -> pd.DataFrame:
     table = parquet_ready(points)
-    table["h"] = [np.asarray(h, np.float32) for h in table["h"]]
+    if "h" in table:
+        table["h"] = [np.asarray(h, np.float32) for h in table["h"]]
     return table
 
 
@@ -77,47 +78,6 @@ def steady_state(ensemble, hps: Mapping, e: Mapping, included=None):
         pd.concat(readouts, ignore_index=True).assign(kind="readout"),
     ], ignore_index=True)
     return points, eigenvalue_table(points), summary, by_cond, pcas
-
-
-def sisu_continuation(ensemble, hps: Mapping, e: Mapping, steady_hidden, points: pd.DataFrame):
-    """Fixed-point branches of the steady-state map at the grid point nearest the origin, along
-    a sweep of SISU from its lowest to its highest evaluated value (`continuation.n_points`
-    samples), per replicate: predictor dh*/du, Newton corrector, folds and stability changes.
-
-    Returns:
-        `(samples, events)`: one row per replicate × sample × branch present (sisu, branch,
-        sigma_min of I − J, n_unstable, spectral_radius, pc1–pc3 of the point), and one row
-        per `BranchEvent` (replicate, kind, branch, index, sisu, before, after).
-    """
-    n_points = int(e["continuation"]["n_points"])
-    sisu = [float(x) for x in e["sisu"]]
-    grid = grid_centres(int(e["grid_n"]), hps["plant"]["workspace"])
-    p = int(np.argmin(np.linalg.norm(grid, axis=1)))
-    sweep = np.linspace(min(sisu), max(sisu), n_points)
-    zero = np.zeros(2, np.float32)
-    inputs = np.stack([default_make_input(grid[p], zero, grid[p], zero, x) for x in sweep])
-    samples, events = [], []
-    for r in track(range(steady_hidden.shape[1]), "fixed points: SISU continuation, replicates", logger=_LOG):
-        cell = replicate(ensemble, r)
-        states = steady_hidden[:, r, :, p].reshape(-1, steady_hidden.shape[-1])  # every SISU, all t
-        branches = continue_fixed_points(cell, inputs, sweep, key=jr.PRNGKey(int(e["seed"]) + r), states=states,
-                                         stride=int(e["candidate_stride"]))
-        j, b = np.nonzero(branches.present)
-        frame = pd.DataFrame({
-            "replicate": np.int16(r), "index": j.astype(np.int16), "sisu": sweep[j].astype(np.float32),
-            "branch": b.astype(np.int16), "sigma_min": branches.sigma_min[j, b].astype(np.float32),
-            "n_unstable": branches.n_unstable[j, b].astype(np.int16),
-            "spectral_radius": branches.spectral_radius[j, b].astype(np.float32)})
-        frame["h"] = list(branches.points[j, b].astype(np.float32))
-        samples.append(frame)
-        events += [{"replicate": np.int16(r), "kind": ev.kind, "branch": np.int16(ev.branch),
-                    "index": np.int16(ev.index), "sisu": np.float32(ev.param),
-                    "before": np.int16(ev.before), "after": np.int16(ev.after)} for ev in branches.events]
-    samples = pd.concat(samples, ignore_index=True)
-    samples.insert(1, "included", points.groupby("replicate")["included"].first()
-                   .reindex(samples["replicate"]).to_numpy())
-    columns = ["replicate", "kind", "branch", "index", "sisu", "before", "after"]
-    return samples, pd.DataFrame(events, columns=columns)
 
 
 def reach_amplitudes(hps: Mapping, cfg: Mapping) -> list[float]:
@@ -243,9 +203,13 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
             `trial` numbers the traced reaches within one amplitude and SISU) with the PC
             coordinates of the points (pc*) and of the hidden states (hidden_pc*), and the
             effector position (pos_x, pos_y).
-        continuation, continuation_events: SISU continuation of the steady-state points near
-            the origin (`sisu_continuation`); empty tables when there is nothing to sweep
-            (part-1 models, a single SISU value, or `continuation.n_points` < 2).
+        continuation, continuation_events: every fixed-point branch of the steady-state map
+            near the origin along SISU, by arclength continuation through folds, and its named
+            bifurcations (`_sisu_branches.sisu_continuation`, tables of
+            `_branches.branch_tables`); empty tables when there is nothing to sweep (part-1
+            models, a single SISU value, or `continuation.n_points` < 2).
+        fold_curves: the folds of those branches continued in SISU × a second input
+            (`continuation.fold_curves`); empty when off or without folds.
         slow_regions: slow regions (ghosts) along the steady trajectories of the first
             evaluation and along the reaches (`slow_regions_of`), distinct from fixed points.
         variation: the spread of the primary points' eigenvalues along SISU, position and
@@ -258,12 +222,10 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
     points, eigs, summary, steady_hidden, pcas = steady_state(ensemble, hps, e, included)
     sweeps = n_context(hps) and int(e["continuation"]["n_points"]) >= 2 and max(e["sisu"]) > min(e["sisu"])
     if sweeps:
-        continuation, events = sisu_continuation(ensemble, hps, e, steady_hidden, points)
-        continuation = pd.concat([pca_columns(pcas[int(r)], grp, int(e["n_pcs"]))
-                                  for r, grp in continuation.groupby("replicate")], ignore_index=True)
+        continuation, events, fold_curves = sisu_continuation(ensemble, hps, e, points, pcas)
     else:
-        continuation, events = pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)}), pd.DataFrame(
-            {"replicate": pd.Series([], dtype=np.int16)})
+        continuation, events, fold_curves = (pd.DataFrame({"replicate": pd.Series([], dtype=np.int16)})
+                                             for _ in range(3))
     feedback = feedback_eigenvalues(ensemble, hps, e, points)
     curves = solver_curves_of(ensemble, hps, e, steady_hidden)
     reach_points, trajectories, reach_readouts, reach_trials = reaches(ensemble, hps, e, included)
@@ -273,7 +235,9 @@ def fixed_point_tables(ensemble, hps: Mapping, e: Mapping, included=None) -> dic
                                           .reindex(slow["replicate"]).to_numpy(), bool))
     return {"points": _points_for_parquet(points), "eigenvalues": eigs, "summary": summary,
             "reach": _points_for_parquet(reach_points), "trajectories": _points_for_parquet(trajectories),
-            "continuation": _points_for_parquet(continuation), "continuation_events": events,
+            "continuation": _points_for_parquet(continuation),
+            "continuation_events": _points_for_parquet(events),
+            "fold_curves": _points_for_parquet(fold_curves),
             "slow_regions": _points_for_parquet(slow), "variation": variation_table(eigs),
             "feedback_eigenvalues": feedback, "solver_curves": curves}
 
@@ -291,8 +255,8 @@ def fixed_point_counts(tables: Mapping[str, pd.DataFrame]) -> dict[str, int]:
             "trajectory_steps_found": int(trajectories["found"].sum()),
             "trajectory_steps": int(len(trajectories)),
             "continuation_folds": int((events.get("kind") == "fold").sum()) if len(events) else 0,
-            "continuation_stability_changes":
-                int((events.get("kind") == "stability").sum()) if len(events) else 0,
+            "continuation_bifurcations": int(len(events)),
+            "fold_curve_points": int(len(tables["fold_curves"])) if "fold_curves" in tables else 0,
             "slow_regions": int(len(tables["slow_regions"]))}
 
 
@@ -302,8 +266,9 @@ class FixedPointsAnalysis(AbstractAnalysis):
 
     name: ClassVar[str] = "fixed_points"
     table_names: ClassVar[tuple[str, ...]] = ("points", "eigenvalues", "summary", "reach", "trajectories",
-                                              "continuation", "continuation_events", "slow_regions",
-                                              "variation", "feedback_eigenvalues", "solver_curves")
+                                              "continuation", "continuation_events", "fold_curves",
+                                              "slow_regions", "variation", "feedback_eigenvalues",
+                                              "solver_curves")
     figure_set: ClassVar[str] = "fixed_points"
     keeps_states: ClassVar[bool] = False
     id_stage: ClassVar[str] = "fixed_points"

@@ -59,6 +59,8 @@ class Branch(eqx.Module):
         arclength: cumulative arclength in (h, λ), (N,).
         n_unstable: eigenvalues of J with |λ| > 1, (N,).
         spectral_radius: max |λ|, (N,).
+        eigenvalues: the multipliers (eigenvalues of J) at each sample, decreasing modulus,
+            (N, H) complex.
         bifurcations: the `Bifurcation`s met, in order.
         parent: index of the branch this one was switched from at a branch point, −1 if none.
         stop: why it ended: "range", "max_points" or "step_failed".
@@ -69,6 +71,7 @@ class Branch(eqx.Module):
     arclength: Float[np.ndarray, " n"]
     n_unstable: Int[np.ndarray, " n"]
     spectral_radius: Float[np.ndarray, " n"]
+    eigenvalues: np.ndarray
     bifurcations: tuple[Bifurcation, ...]
     parent: int
     stop: str
@@ -211,11 +214,14 @@ def _follow(prob, start: _Point, *, lam_range, ds, ds_min, ds_max, max_points, l
         if not lam_range[0] <= q.x[-1] <= lam_range[1]:
             stop = "range"
             break
-    eig_mod = np.abs(np.stack([p.eig for p in pts]))
+    eigs = np.stack([p.eig for p in pts])
+    eigs = np.take_along_axis(eigs, np.argsort(-np.abs(eigs), axis=1, kind="stable"), axis=1)
+    eig_mod = np.abs(eigs)
     xs = np.stack([p.x for p in pts])
     branch = Branch(params=xs[:, -1], points=xs[:, :-1], arclength=np.asarray(arc),
                     n_unstable=np.sum(eig_mod > 1.0, axis=1).astype(np.int32),
-                    spectral_radius=eig_mod.max(axis=1), bifurcations=tuple(bifs),
+                    spectral_radius=eig_mod.max(axis=1), eigenvalues=eigs,
+                    bifurcations=tuple(bifs),
                     parent=parent, stop=stop)
     return branch, pts
 

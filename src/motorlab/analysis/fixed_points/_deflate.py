@@ -48,6 +48,15 @@ magnitude and a solve minimising ‖M r‖ is driven to the box boundary, away f
 a small ρ confines each factor to its root's neighbourhood (≈ 1 beyond a few ρ). Roots far
 apart (a grid of attractors) are found with ρ ~ 1, roots packed close with ρ ~ 0.1."""
 
+ROOT_CAPACITY = 32
+"""Known roots the deflation operator holds per input (padded, masked): one compiled deflated
+solve serves every round and call with up to this many roots at an input (doubled beyond)."""
+
+CHUNK = 256
+"""Starts per compiled call of the deflated solves and of the polishing / warm-start solves:
+a fixed shape, so that each compiles once whatever the number of inputs still searching."""
+
+
 class Extra(NamedTuple):
     """Verified roots found after the Newton pass, per input (lists of K arrays).
 
@@ -116,7 +125,7 @@ def _polish_and_add(cell, known: _Known, owner, u, h, *, tol, bound, source) -> 
     added = np.zeros(len(known.h), np.int64)
     if len(h) == 0:
         return added
-    res = solve_starts(cell, u, h, tolerances=tol, bound=bound, max_steps=30)
+    res = solve_starts(cell, u, h, tolerances=tol, bound=bound, max_steps=30, chunk=CHUNK)
     for j in np.flatnonzero(res.code == FIXED_POINT):
         k = int(owner[j])
         added[k] += known.add(k, res.h[j], res.error[j], res.r[j], source, tol)
@@ -222,7 +231,8 @@ def deflate(cell: Cell, inputs: Float[np.ndarray, "k i"], known: _Known,
         seeds: deflated solves per input and round (a third each from the original starts,
             perturbed known roots and the box).
         rounds: at most this many rounds.
-        patience: an input stops after this many consecutive rounds without a new root.
+        patience: an input stops after this many consecutive rounds without a new root (1
+            missed one of the planted oracle's roots, tests/test_fp_complete.py).
         radii: length scales of the deflation factors, cycled over the seeds
             (`DEFLATION_RADII`).
         power, shift: p and σ of the deflation operator.
@@ -238,7 +248,8 @@ def deflate(cell: Cell, inputs: Float[np.ndarray, "k i"], known: _Known,
         ks = np.flatnonzero(idle < patience)
         if ks.size == 0:
             break
-        width = max(8, int(2 ** np.ceil(np.log2(max(1, max(len(known.h[k]) for k in ks))))))
+        most = max(len(known.h[k]) for k in ks)
+        width = ROOT_CAPACITY * int(2 ** max(0, np.ceil(np.log2(max(1, most) / ROOT_CAPACITY))))
         rk = jr.split(jr.fold_in(key, rnd), 4)
         n_orig = seeds // 3
         n_pert = seeds // 3
@@ -267,7 +278,7 @@ def deflate(cell: Cell, inputs: Float[np.ndarray, "k i"], known: _Known,
                                 np.concatenate(mask).astype(dtype), radius], axis=1)
         res = solve_starts(DeflatedMap(cell, width, float(power), float(shift)), u_aug,
                            np.concatenate(h0), tolerances=tol, bound=bound, max_steps=max_steps,
-                           bound_holds_roots=True)
+                           bound_holds_roots=True, stop_early=True, chunk=CHUNK)
         conv = res.code == FIXED_POINT
         h = res.h
         new = _polish_and_add(cell, known, owner[conv], u[conv], np.asarray(h)[conv], tol=tol,
