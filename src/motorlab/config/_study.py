@@ -33,6 +33,7 @@ from ._match import model_filter_matches
 from ._schema import list_depths, relevant_hps, unknown_key, validate_analyses, validate_train
 from ..train._spec import OPTION_KEYS
 from ._crosschecks import full_scale_notice
+from ._labels import word
 from ._spreads import case_of, expand_spread
 from ._workflow import WORKFLOW_KEY, WorkflowSettings, workflow_settings
 
@@ -40,22 +41,6 @@ _PART = re.compile(r"^part([12])$")
 _PART_KEYS = ("train", "analyses")
 
 # Short names for readable labels; string-valued keys are shown by their value alone.
-_SHORT = {
-    "model.feedback_noise_std": "fbnoise",
-    "model.motor_noise_std": "motnoise",
-    "model.feedback_delay_steps": "delay",
-    "model.hidden_size": "hidden",
-    "model.n_replicates": "reps",
-    "pert.std": "std",
-    "plant.n_steps": "steps",
-    "train.n_batches": "batches",
-    "train.batch_size": "batch",
-    "train.learning_rate": "lr",
-    "context.p_perturbed": "p",
-    "context.sisu_noise_std": "sisunoise",
-    "train.n_batches_baseline": "baseline", "train.n_scaleup_batches": "scaleup",
-    "train.optimizer_reset_iterations": "resets", "train.weight_decay": "wd", "train.validation_loss_every": "valevery",
-}
 _FIRST = ("context.method", "pert.type")
 
 
@@ -322,7 +307,7 @@ class Study:
 
     def _label(self, part: str, hps: Mapping[str, Any], exclude: list[str]) -> str:
         flat = {**{f"train.{k}": train_defaults()["train"][k] for k in OPTION_KEYS}, **flatten(hps)}  # off: left out
-        words = [_word(k, flat.get(k)) for k in self.varying_keys(part, exclude=exclude)]
+        words = [word(k, flat.get(k)) for k in self.varying_keys(part, exclude=exclude)]
         return "_".join(words) or ("all" if exclude else "model")
 
 
@@ -371,31 +356,6 @@ def _determines(a: list[str], b: list[str]) -> bool:
     """Whether column `b` is a function of column `a` (equal values of `a` imply equal values of `b`)."""
     seen: dict[str, str] = {}
     return all(seen.setdefault(x, y) == y for x, y in zip(a, b))
-
-
-# --- labels ---------------------------------------------------------------------------------
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return ",".join(_fmt(v) for v in value)
-    return "none" if value is None else str(value)
-
-
-def safe_name(text: str) -> str:
-    """`text` with every character other than letters, digits, `.`, `,`, `+`, `-` and `_` as `-`."""
-    return re.sub(r"[^A-Za-z0-9.,+_-]", "-", text)
-
-
-def _word(key: str, value: Any) -> str:
-    if key.startswith("train.where."):  # one entry of a schedule: the groups training from there
-        return safe_name(f"where{key.rsplit('.', 1)[-1]}-{_fmt(value)}")
-    if isinstance(value, str):
-        return safe_name(value)
-    return safe_name(f"{_SHORT.get(key, key.rsplit('.', 1)[-1])}-{_fmt(value)}")
 
 
 def _sort_key(value: Any) -> tuple:

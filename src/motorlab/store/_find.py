@@ -21,7 +21,7 @@ from ._catalog import TABLES, open_catalog, read_table, resolve_path
 from ..config._identity import canonical_json
 from ..config._load import flatten, split_key, train_defaults
 from ..config._match import value_matches
-from ..config._study import safe_name
+from ..config._labels import safe_name
 
 _VIEW_FIELDS = {
     "models": ("id", "part", "path", "created", "n_included", "git_commit"),
