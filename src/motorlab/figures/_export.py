@@ -113,6 +113,12 @@ def _run(factory: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         return pool.submit(lambda: asyncio.run(factory())).result()
 
 
+RENDER_RETRIES = 1
+"""Renders of one image tried again after a failure: on a loaded machine a browser tab now and
+then fails once with a page error (for example "kaleido_scopes is not defined", a tab whose
+script had not loaded) and renders the same figure on the next try."""
+
+
 def _render_static(
     jobs: list[tuple[str, go.Figure, str, Path]],
     *,
@@ -130,11 +136,16 @@ def _render_static(
 
             async def one(name, fig, fmt, path):
                 async with limit:
-                    try:
-                        data = await k.calc_fig(fig, opts={"format": fmt, "scale": scale})
-                        atomic_write(path, data)
-                    except Exception as error:  # reported per file below
-                        return name, path, error
+                    for attempt in range(1 + RENDER_RETRIES):
+                        try:
+                            data = await k.calc_fig(fig, opts={"format": fmt, "scale": scale})
+                            atomic_write(path, data)
+                            break
+                        except Exception as error:  # reported per file below, after the retries
+                            if attempt == RENDER_RETRIES:
+                                return name, path, error
+                            _logger.warning("rendering %s failed (%s: %s); trying again", path.name,
+                                            type(error).__name__, error)
                     if progress is not None:
                         progress(name, path)
                     return name, path, None
