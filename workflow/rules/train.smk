@@ -51,6 +51,7 @@ rule unpack_member:
         member_bucket,
     output:
         temp(directory(paths.staged_model("{part}", "{model_id}"))),
+    threads: 1
     localrule: True
     log:
         "logs/{part}/unpack_member/{model_id}.log",
@@ -67,6 +68,7 @@ rule store_model:
         model=paths.model("{part}", "{model_id}"),
         history=paths.model_history("{part}", "{model_id}"),
         sidecar=paths.model_sidecar("{part}", "{model_id}"),
+    threads: 1
     localrule: True
     log:
         "logs/{part}/store_model/{model_id}.log",
