@@ -27,7 +27,8 @@ import optax
 from ..sim._setup import Hps, make_ensemble, make_keys, map_replicates
 from ._checkpoint import Checkpoint, TrainState
 from ._loop import (TrainResult, TrainingDiverged, TrainStep, _divergence, _where_alive, blank_after_divergence,
-                    make_replicate_loss, save_iterations, selectable, validation_history)
+                    make_replicate_loss, save_iterations, selectable, split_validation,
+                    validation_history, with_validation)
 from ._options import StepPolicy, make_optimizer, total_batches
 from ._validation import make_validation_loss, validation_iterations
 from ._selection import select_replicates
@@ -260,8 +261,7 @@ class _BucketRun:
 
     def state(self, iteration: int) -> TrainState:
         hist, alive_hist = self.history()
-        # the validation records travel in the checkpoint's history, under their own prefix
-        hist.update({_VALIDATION + k: v for k, v in validation_history(self.validation).items()})
+        hist = with_validation(hist, self.validation)
         return TrainState(iteration=iteration, params=[np.array(a) for a in jax.tree.leaves(self.params)],
                           opt_state=[np.array(a) for a in jax.tree.leaves(self.opt_state)],
                           alive=np.array(self.alive), history=hist, alive_history=alive_hist,
@@ -276,20 +276,13 @@ class _BucketRun:
         self.params = jax.tree.unflatten(p_def, [jnp.asarray(a) for a in saved.params])
         self.opt_state = jax.tree.unflatten(o_def, [jnp.asarray(a) for a in saved.opt_state])
         self.alive = jnp.asarray(saved.alive)
-        history = {k: np.asarray(v) for k, v in saved.history.items() if not k.startswith(_VALIDATION)}
-        validation = {k.removeprefix(_VALIDATION): np.asarray(v) for k, v in saved.history.items()
-                      if k.startswith(_VALIDATION)}
-        self.validation = [(int(it), {t: v[i] for t, v in validation.items() if t != "iterations"})
-                           for i, it in enumerate(validation.get("iterations", ()))]
+        history, self.validation = split_validation(saved.history)
         if saved.iteration:
             self._chunks = [(history, np.asarray(saved.alive_history))]
         self.saved = list(saved.saved)
         self.snapshots = [jax.tree.unflatten(p_def, list(s)) for s in saved.snapshots]
         self.start = saved.iteration
         checkpoint.log(f"resumed from iteration {saved.iteration} (checkpoint {checkpoint.path})")
-
-
-_VALIDATION = "validation:"
 
 
 def _finish(spec, m, hist, alive_hist, saved, snapshots, params, static, n_traces, validations):

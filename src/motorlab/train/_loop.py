@@ -282,6 +282,24 @@ def validation_history(records: list) -> dict[str, np.ndarray]:
     return out
 
 
+_VALIDATION = "validation:"  # the prefix of the validation records in a checkpoint's history
+
+
+def with_validation(history: dict[str, np.ndarray], records: list) -> dict[str, np.ndarray]:
+    """`history` with the validation `records` added under their own prefix: a checkpoint
+    carries them in its history (`split_validation` takes them out again)."""
+    return {**history, **{_VALIDATION + k: v for k, v in validation_history(records).items()}}
+
+
+def split_validation(history) -> tuple[dict[str, np.ndarray], list]:
+    """`(losses, validation records)` of a checkpoint's history (`with_validation`'s inverse)."""
+    losses = {k: np.asarray(v) for k, v in history.items() if not k.startswith(_VALIDATION)}
+    val = {k.removeprefix(_VALIDATION): np.asarray(v) for k, v in history.items() if k.startswith(_VALIDATION)}
+    records = [(int(it), {k: v[i] for k, v in val.items() if k != "iterations"})
+               for i, it in enumerate(val.get("iterations", ()))]
+    return losses, records
+
+
 class _Run:
     """The mutable state of one training run: model, optimiser, alive flags, the loss history
     (host arrays up to the last pull, device arrays since) and the snapshots."""
@@ -316,8 +334,7 @@ class _Run:
     def state(self, iteration: int) -> TrainState:
         """The checkpointable state once iterations 0 … iteration − 1 are done."""
         history, alive_hist = self.history()
-        # the validation records travel in the checkpoint's history, under their own prefix
-        history.update({_VALIDATION + k: v for k, v in validation_history(self.validation).items()})
+        history = with_validation(history, self.validation)
         return TrainState(iteration=iteration, params=_host_leaves(eqx.filter(self.ensemble, eqx.is_array)),
                           opt_state=_host_leaves(self.opt_state), alive=np.array(self.alive),
                           history=history, alive_history=alive_hist, saved=list(self.saved),
@@ -334,11 +351,7 @@ class _Run:
         self.ensemble = eqx.combine(jax.tree.unflatten(p_def, [jnp.asarray(a) for a in state.params]), static)
         self.opt_state = jax.tree.unflatten(o_def, [jnp.asarray(a) for a in state.opt_state])
         self.alive = jnp.asarray(state.alive)
-        history = {k: np.asarray(v) for k, v in state.history.items() if not k.startswith(_VALIDATION)}
-        validation = {k.removeprefix(_VALIDATION): np.asarray(v) for k, v in state.history.items()
-                      if k.startswith(_VALIDATION)}
-        self.validation = [(int(it), {k: v[i] for k, v in validation.items() if k != "iterations"})
-                           for i, it in enumerate(validation.get("iterations", ()))]
+        history, self.validation = split_validation(state.history)
         self._host = history if state.iteration else None
         self._host_alive = np.asarray(state.alive_history)
         self.saved = list(state.saved)
@@ -346,8 +359,6 @@ class _Run:
         self.start = state.iteration
         checkpoint.log(f"resumed from iteration {state.iteration} (checkpoint {checkpoint.path})")
 
-
-_VALIDATION = "validation:"
 
 
 def _host_leaves(tree) -> list[np.ndarray]:
