@@ -12,8 +12,6 @@
 
 import itertools
 import os
-import shutil
-import tempfile
 
 os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
@@ -26,24 +24,6 @@ from shape_checking import unchecked
 
 # Before the first `import motorlab`: only modules imported after the hook is installed are checked.
 jaxtyping.install_import_hook("motorlab", "shape_checking.typechecker")
-
-# The workflow tests run Snakemake and its jobs in subprocesses, each in its own results folder:
-# they share one JAX compilation cache for the whole session (the workflow keeps a
-# JAX_COMPILATION_CACHE_DIR it finds set), so a tiny model's programs compile once, not once per
-# test. The first process to get here (pytest's, before it starts any xdist worker) makes the
-# folder and removes it at the end; the workers inherit it. The test processes themselves
-# compile afresh (tests count traces and compiles).
-_JAX_CACHE = None
-if "JAX_COMPILATION_CACHE_DIR" not in os.environ:
-    _JAX_CACHE = tempfile.mkdtemp(prefix="motorlab-test-jax-cache-")
-    os.environ["JAX_COMPILATION_CACHE_DIR"] = _JAX_CACHE
-jax.config.update("jax_compilation_cache_dir", None)
-
-
-def pytest_unconfigure(config):
-    if _JAX_CACHE is not None:
-        shutil.rmtree(_JAX_CACHE, ignore_errors=True)
-
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 jax.config.update("jax_numpy_rank_promotion", "raise")
