@@ -63,11 +63,14 @@ def tiny_hps():
     return hps
 
 
-def child(tmp_path, ckpt, out, mode):
+def child(tmp_path, ckpt, out, mode, code=CHILD, hps=None):
+    """Start `code` (CHILD: one model, `tiny_hps()`; CHILD_BUCKET: the models `hps`) training
+    with checkpoint `ckpt` into `out`; mode "slow" sleeps in each step so a test can kill it."""
     env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    script = tmp_path / "child.py"
-    script.write_text(CHILD)
-    return subprocess.Popen([sys.executable, str(script), json.dumps(tiny_hps()), str(ckpt), str(out), mode],
+    script = tmp_path / ("child.py" if code == CHILD else "child_bucket.py")
+    script.write_text(code)
+    payload = json.dumps(tiny_hps() if hps is None else hps)
+    return subprocess.Popen([sys.executable, str(script), payload, str(ckpt), str(out), mode],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
@@ -181,13 +184,9 @@ CHILD_BUCKET = textwrap.dedent("""
 def test_a_killed_bucket_resumes_and_ends_bit_identical(tmp_path):
     models = [tiny_hps(), tiny_hps()]
     models[1]["pert"]["std"], models[1]["seed"] = 0.5, 99
-    env = {**os.environ, "PYTHONPATH": SRC + os.pathsep + os.environ.get("PYTHONPATH", "")}
-    script = tmp_path / "child_bucket.py"
-    script.write_text(CHILD_BUCKET)
 
     def run(ckpt, out, mode):
-        return subprocess.Popen([sys.executable, str(script), json.dumps(models), str(ckpt), str(out), mode],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        return child(tmp_path, ckpt, out, mode, code=CHILD_BUCKET, hps=models)
 
     ckpt = tmp_path / "checkpoints" / "bucket.npz"
     plain = run(tmp_path / "unused.npz", tmp_path / "plain.npz", "fast")
